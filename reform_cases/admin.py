@@ -1,0 +1,92 @@
+"""Django admin for administrators.
+
+Status, outcome and tier change only through services (submission workflow,
+publication, corrections), so they are read-only here.
+"""
+
+from django.contrib import admin
+
+from .models import Campaign, Case, CaseEvent, Correction, Field, Tier
+
+
+class TierInline(admin.TabularInline):
+    model = Tier
+    extra = 0
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("year", "title", "status", "is_demo", "announced_on", "published_at")
+    list_filter = ("status", "is_demo")
+    search_fields = ("title", "year")
+    readonly_fields = ("status", "published_at")
+    inlines = [TierInline]
+
+
+@admin.register(Field)
+class FieldAdmin(admin.ModelAdmin):
+    list_display = ("name", "name_en", "order")
+    search_fields = ("name", "name_en")
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("kind", "actor", "note", "at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "campaign",
+        "organisation",
+        "region",
+        "field",
+        "status",
+        "outcome",
+        "tier",
+    )
+    list_filter = ("campaign", "status", "outcome", "tier", "field", "region")
+    search_fields = ("title", "organisation__name", "summary")
+    list_select_related = ("campaign", "organisation", "region", "field", "tier")
+    autocomplete_fields = ("organisation", "co_organisations", "region")
+    readonly_fields = ("status", "outcome", "tier", "rank", "final_score", "is_historical")
+    inlines = [CaseEventInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # A public case's facts change through the correction service only.
+        if obj is not None and obj.is_public:
+            fields += [
+                "title",
+                "campaign",
+                "organisation",
+                "co_organisations",
+                "region",
+                "field",
+                "summary",
+                "evidence",
+            ]
+        return fields
+
+
+@admin.register(Correction)
+class CorrectionAdmin(admin.ModelAdmin):
+    list_display = ("at", "case", "field_name", "old_value", "new_value", "actor")
+    list_filter = ("campaign",)
+    search_fields = ("case__title", "reason")
+    list_select_related = ("case", "actor")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

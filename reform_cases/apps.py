@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReformCasesConfig(AppConfig):
+    name = "reform_cases"
+    verbose_name = _("评选活动与案例")

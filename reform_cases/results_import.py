@@ -1,0 +1,296 @@
+"""Reading and checking a results file (the column format of results-2020.csv).
+
+`read_rows` turns an uploaded CSV or XLSX into dictionaries; `plan_import`
+checks every row against the database without changing it and says, row by
+row, what applying would do or why it cannot. `services.apply_import` applies
+a plan that has no errors, all or nothing.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from accounts.services import UnitPlan, find_region, plan_unit
+
+from .models import Campaign, Case, CaseOutcome, Field, normalise_title
+from .services import award_label
+
+COLUMNS = ("year", "tier", "title", "units", "region", "field", "evidence")
+REQUIRED_COLUMNS = ("year", "tier", "title")
+# Accepted for the "selected, tier not published" outcome besides its code.
+SELECTED_NAMES = {"selected", "入选", "入选(等次未公布)", "入选案例"}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (wrong type, no header, too large)."""
+
+
+@dataclass
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self):
+        return _("第 %(line)d 行:%(message)s") % {"line": self.line, "message": self.message}
+
+
+@dataclass
+class RowPlan:
+    line: int
+    year: int
+    title: str
+    action: str  # "create", "update" or "unchanged"
+    campaign: Campaign
+    tier: object
+    outcome: str
+    region: object
+    field: object
+    units: list[UnitPlan]
+    evidence: str
+    case: Case | None = None
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def award(self):
+        return award_label(self.tier, self.outcome)
+
+
+@dataclass
+class ImportPlan:
+    rows: list[RowPlan] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.errors
+
+    def count(self, action):
+        return sum(1 for row in self.rows if row.action == action)
+
+
+def read_rows(data: bytes, filename: str) -> list[tuple[int, dict]]:
+    """Return (line number, row) pairs; the header is line 1."""
+    if len(data) > settings.IMPORT_MAX_BYTES:
+        raise ImportFileError(_("文件过大(上限 5 MB)。"))
+    name = filename.lower()
+    if name.endswith(".csv"):
+        records = _read_csv(data)
+    elif name.endswith(".xlsx"):
+        records = _read_xlsx(data)
+    else:
+        raise ImportFileError(_("只支持 CSV 或 XLSX 文件。"))
+    if not records:
+        raise ImportFileError(_("文件是空的。"))
+    header = [str(h or "").strip().lower().lstrip("\ufeff") for h in records[0]]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ImportFileError(
+            _("缺少列:%(columns)s。第一行应为:%(expected)s")
+            % {"columns": ", ".join(missing), "expected": ",".join(COLUMNS)}
+        )
+    if len(records) - 1 > settings.IMPORT_MAX_ROWS:
+        raise ImportFileError(_("行数过多(上限 %(n)d 行)。") % {"n": settings.IMPORT_MAX_ROWS})
+    rows = []
+    for number, record in enumerate(records[1:], start=2):
+        values = ["" if v is None else str(v).strip() for v in record]
+        if not any(values):
+            continue
+        rows.append(
+            (number, {h: (values[i] if i < len(values) else "") for i, h in enumerate(header)})
+        )
+    return rows
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportFileError(_("无法识别文件编码,请另存为 UTF-8 编码的 CSV。"))
+    if "\x00" in text:
+        raise ImportFileError(_("这不是有效的 CSV 文本文件。"))
+    return list(csv.reader(io.StringIO(text)))
+
+
+def _read_xlsx(data: bytes) -> list[list]:
+    import zipfile
+
+    import openpyxl  # openpyxl uses defusedxml when it is installed
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ImportFileError(_("这不是有效的 XLSX 文件。"))
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ImportFileError(_("无法读取 XLSX 文件:%(error)s") % {"error": exc}) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _resolve_award(campaign, text):
+    """(tier, outcome) for a tier cell: a code, a Chinese name or 'selected'."""
+    text = text.strip()
+    if text.lower() in SELECTED_NAMES or text in SELECTED_NAMES:
+        return None, CaseOutcome.SELECTED
+    for tier in campaign.tier_list:
+        if text.lower() == tier.code.lower() or text == tier.name:
+            return tier, CaseOutcome.AWARDED
+    return None, None
+
+
+def plan_import(rows: list[tuple[int, dict]]) -> ImportPlan:
+    plan = ImportPlan()
+    campaigns = {}
+    fields = {f.name: f for f in Field.objects.all()}
+    fields.update({f.name_en.lower(): f for f in fields.values() if f.name_en})
+    seen_titles = {}
+
+    for line, row in rows:
+        problems = []
+        title = row.get("title", "").strip()
+        if not title:
+            problems.append(_("缺少案例名称(title)。"))
+        elif len(title) > Case._meta.get_field("title").max_length:
+            problems.append(_("案例名称过长(上限 200 字)。"))
+
+        year_text = row.get("year", "").strip()
+        campaign = None
+        try:
+            year = int(float(year_text))
+        except ValueError:
+            year = None
+            problems.append(_("年度“%(value)s”不是有效的年份。") % {"value": year_text})
+        if year is not None:
+            if year not in campaigns:
+                campaigns[year] = (
+                    Campaign.objects.filter(year=year, is_demo=False)
+                    .prefetch_related("tiers")
+                    .first()
+                )
+                if campaigns[year] is not None:
+                    campaigns[year].tier_list = list(campaigns[year].tiers.all())
+            campaign = campaigns[year]
+            if campaign is None:
+                problems.append(_("没有 %(year)d 年度的评选活动。") % {"year": year})
+
+        tier, outcome = None, None
+        if campaign is not None:
+            tier, outcome = _resolve_award(campaign, row.get("tier", ""))
+            if outcome is None:
+                names = "、".join(
+                    [f"{t.code}/{t.name}" for t in campaign.tier_list] + ["selected/入选"]
+                )
+                problems.append(
+                    _("等次“%(value)s”不存在(可用:%(names)s)。")
+                    % {"value": row.get("tier", ""), "names": names}
+                )
+
+        region_name = row.get("region", "").strip()
+        region = find_region(region_name) if region_name else None
+        if region_name and region is None:
+            problems.append(_("地区“%(value)s”不是浙江省或其设区市。") % {"value": region_name})
+
+        field_name = row.get("field", "").strip()
+        field_obj = fields.get(field_name) or fields.get(field_name.lower())
+        if field_name and field_obj is None:
+            problems.append(_("领域“%(value)s”不存在。") % {"value": field_name})
+
+        units = []
+        for name in [u for u in row.get("units", "").replace(";", ";").split(";") if u.strip()]:
+            if len(name.strip()) > 120:
+                problems.append(_("单位名称“%(value)s”过长。") % {"value": name[:20]})
+                continue
+            units.append(plan_unit(name, region))
+
+        key = (year, normalise_title(title))
+        if title and year is not None:
+            if key in seen_titles:
+                problems.append(_("与第 %(line)d 行是同一个案例。") % {"line": seen_titles[key]})
+            seen_titles.setdefault(key, line)
+
+        if problems:
+            plan.errors.extend(RowError(line, p) for p in problems)
+            continue
+        row_plan = RowPlan(
+            line=line,
+            year=year,
+            title=title,
+            action="create",
+            campaign=campaign,
+            tier=tier,
+            outcome=outcome,
+            region=region,
+            field=field_obj,
+            units=units,
+            evidence=row.get("evidence", "").strip(),
+        )
+        _compare_with_existing(row_plan)
+        plan.rows.append(row_plan)
+
+    if plan.rows or not plan.errors:
+        _check_quotas(plan, campaigns)
+    return plan
+
+
+def _compare_with_existing(row: RowPlan) -> None:
+    case = (
+        Case.objects.filter(campaign=row.campaign, title_key=normalise_title(row.title))
+        .select_related("tier", "organisation", "region", "field")
+        .prefetch_related("co_organisations")
+        .first()
+    )
+    if case is None:
+        return
+    row.case = case
+    changes = []
+    if case.title != row.title:
+        changes.append(("title", case.title, row.title))
+    if (case.tier_id, case.outcome) != (getattr(row.tier, "pk", None), row.outcome):
+        changes.append(("award", award_label(case), row.award))
+    if row.units:
+        new_org = row.units[0]
+        old_org = case.organisation.name if case.organisation else ""
+        if new_org.is_new or new_org.existing.pk != case.organisation_id:
+            changes.append(("organisation", old_org, new_org.name))
+        old_co = [o.name for o in case.co_organisations.all()]
+        new_co = [u.name for u in row.units[1:]]
+        if sorted(old_co) != sorted(new_co):
+            changes.append(("co_organisations", "、".join(old_co), "、".join(new_co)))
+    if row.region is not None and row.region.pk != case.region_id:
+        changes.append(("region", case.region.name if case.region else "", row.region.name))
+    if row.field is not None and row.field.pk != case.field_id:
+        changes.append(("field", case.field.name if case.field else "", row.field.name))
+    if row.evidence and row.evidence != case.evidence:
+        changes.append(("evidence", case.evidence, row.evidence))
+    row.changes = changes
+    row.action = "update" if changes else "unchanged"
+
+
+def _check_quotas(plan: ImportPlan, campaigns: dict) -> None:
+    """A tier may not hold more cases than its quota once the file is applied."""
+    for campaign in (c for c in campaigns.values() if c is not None):
+        rows = [r for r in plan.rows if r.campaign.pk == campaign.pk]
+        in_file = {r.case.pk for r in rows if r.case is not None}
+        for tier in campaign.tier_list:
+            kept = Case.objects.filter(campaign=campaign, tier=tier).exclude(pk__in=in_file).count()
+            tier_rows = [r for r in rows if r.tier is not None and r.tier.pk == tier.pk]
+            if kept + len(tier_rows) <= tier.quota:
+                continue
+            for row in tier_rows[max(tier.quota - kept, 0) :]:
+                plan.errors.append(
+                    RowError(
+                        row.line,
+                        _("%(tier)s名额为 %(quota)d 个,导入后将有 %(total)d 个。")
+                        % {"tier": tier.name, "quota": tier.quota, "total": kept + len(tier_rows)},
+                    )
+                )
+    plan.errors.sort(key=lambda e: e.line)

@@ -1,0 +1,116 @@
+"""Reads shared by the public pages, the exports and the import preview."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Prefetch, Q
+
+from accounts.models import Organisation
+
+from .models import PUBLIC_OUTCOMES, Campaign, Case, CaseOutcome, Correction, Field, Tier
+
+
+@dataclass
+class TierSection:
+    tier: Tier
+    cases: list = field(default_factory=list)
+    listed: int = 0  # public cases of the tier in the whole campaign, whatever the filter
+
+    @property
+    def incomplete(self):
+        return self.listed < self.tier.quota
+
+
+@dataclass
+class ResultsPage:
+    campaign: Campaign
+    sections: list[TierSection]
+    selected: list
+    selected_total: int
+    corrections: list
+    regions: list
+    fields: list
+    filtered: bool
+
+    @property
+    def listed_total(self):
+        return sum(s.listed for s in self.sections)
+
+    @property
+    def quota_total(self):
+        return sum(s.tier.quota for s in self.sections)
+
+    @property
+    def incomplete(self):
+        return any(s.incomplete for s in self.sections)
+
+    @property
+    def shown_count(self):
+        return sum(len(s.cases) for s in self.sections) + len(self.selected)
+
+
+def public_campaigns():
+    """Every public campaign, newest first, with its number of listed cases."""
+    return Campaign.objects.public().annotate(
+        listed=Count("cases", filter=Q(cases__outcome__in=PUBLIC_OUTCOMES))
+    )
+
+
+def latest_public_campaign():
+    return Campaign.objects.public().order_by("-year").first()
+
+
+def public_cases(campaign=None):
+    qs = (
+        Case.objects.public()
+        .select_related("organisation", "region", "field", "tier", "campaign")
+        .prefetch_related(Prefetch("co_organisations", queryset=Organisation.objects.only("name")))
+    )
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    return qs.order_by(
+        F("tier__order").asc(nulls_last=True), F("rank").asc(nulls_last=True), "title"
+    )
+
+
+def tier_counts(campaign):
+    """{tier_id: number of public cases} for one campaign, in one query."""
+    rows = Case.objects.public().filter(campaign=campaign).values("tier_id").annotate(n=Count("id"))
+    return {row["tier_id"]: row["n"] for row in rows}
+
+
+def results_page(campaign, filtered_cases, *, filtered: bool) -> ResultsPage:
+    """Everything the results page of one campaign shows, in a fixed number of queries."""
+    tiers = list(campaign.tiers.order_by("order"))
+    counts = tier_counts(campaign)
+    sections = {t.pk: TierSection(tier=t, listed=counts.get(t.pk, 0)) for t in tiers}
+    selected = []
+    for case in filtered_cases:
+        if case.outcome == CaseOutcome.SELECTED:
+            selected.append(case)
+        elif case.tier_id in sections:
+            sections[case.tier_id].cases.append(case)
+    facets = Case.objects.public().filter(campaign=campaign)
+    region_ids = facets.values("region_id")
+    field_ids = facets.values("field_id")
+    return ResultsPage(
+        campaign=campaign,
+        sections=list(sections.values()),
+        selected=selected,
+        selected_total=counts.get(None, 0),
+        corrections=list(
+            Correction.objects.filter(campaign=campaign).select_related("case").order_by("-at")
+        ),
+        regions=list(Organisation.objects.filter(pk__in=region_ids).order_by("kind", "name")),
+        fields=list(Field.objects.filter(pk__in=field_ids)),
+        filtered=filtered,
+    )
+
+
+def home_overview(campaign):
+    """The latest campaign's tiers with how many of each quota are listed."""
+    if campaign is None:
+        return []
+    counts = tier_counts(campaign)
+    return [
+        TierSection(tier=t, listed=counts.get(t.pk, 0)) for t in campaign.tiers.order_by("order")
+    ]

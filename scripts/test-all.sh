@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Full check: ruff, then pytest on SQLite, then pytest on PostgreSQL + Redis.
+# Called by `make test` (which builds .venv first). Needs root (or sudo) only
+# when Debian packages are missing.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+PY=${PY:-$ROOT/.venv/bin/python}
+[ -x "$PY" ] || { echo "missing $PY; run 'make venv' first" >&2; exit 1; }
+
+# shellcheck source=scripts/services.sh
+source "$ROOT/scripts/services.sh"
+
+# --- Debian packages ---------------------------------------------------------
+DEB_PACKAGES=(postgresql redis-server chromium fonts-wqy-zenhei)
+missing=()
+for pkg in "${DEB_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$pkg")
+    fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "[test-all] installing Debian packages: ${missing[*]}"
+    SUDO=()
+    [ "$(id -u)" -eq 0 ] || SUDO=(sudo)
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        "${missing[@]}"
+fi
+
+# --- Lint (fails fast, before any service is started) ------------------------
+echo "[test-all] ruff check ."
+"$PY" -m ruff check .
+
+# --- Services ------------------------------------------------------------------
+trap services_stop EXIT
+# Don't let an outer DATABASE_URL / REDIS_URL leak into the SQLite run.
+unset DATABASE_URL REDIS_URL
+services_start
+PG_DATABASE_URL=$DATABASE_URL
+PG_REDIS_URL=$REDIS_URL
+unset DATABASE_URL REDIS_URL
+
+export REQUIRE_BROWSER=1
+export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
+export DJANGO_ALLOW_ASYNC_UNSAFE=true
+mkdir -p artifacts
+
+# Run pytest, map exit code 5 (nothing collected) to a failure.
+run_pytest() {
+    local label=$1
+    shift
+    echo
+    echo "[test-all] ===== pytest ($label) ====="
+    local rc=0
+    "$@" "$PY" -m pytest "${PYTEST_ARGS[@]}" || rc=$?
+    if [ "$rc" -eq 5 ]; then
+        echo "[test-all] pytest ($label): no tests were collected; treating as failure" >&2
+    fi
+    return "$rc"
+}
+
+# Extra pytest arguments can be passed through: scripts/test-all.sh -k foo -x
+PYTEST_ARGS=("$@")
+
+sqlite_rc=0
+run_pytest "SQLite, locmem cache" env -u DATABASE_URL -u REDIS_URL || sqlite_rc=$?
+
+pg_rc=0
+run_pytest "PostgreSQL + Redis" \
+    env DATABASE_URL="$PG_DATABASE_URL" REDIS_URL="$PG_REDIS_URL" || pg_rc=$?
+
+summary() {
+    local label=$1 rc=$2
+    if [ "$rc" -eq 0 ]; then
+        echo "[test-all] PASS  $label"
+    elif [ "$rc" -eq 5 ]; then
+        echo "[test-all] FAIL  $label (exit 5: no tests collected)"
+    else
+        echo "[test-all] FAIL  $label (exit $rc)"
+    fi
+}
+echo
+echo "[test-all] ===== summary ====="
+echo "[test-all] PASS  ruff check"
+summary "pytest on SQLite" "$sqlite_rc"
+summary "pytest on PostgreSQL ($PG_DATABASE_URL) + Redis ($PG_REDIS_URL)" "$pg_rc"
+
+if [ "$sqlite_rc" -ne 0 ] || [ "$pg_rc" -ne 0 ]; then
+    exit 1
+fi
