@@ -72,6 +72,18 @@ def public_cases(campaign=None):
     )
 
 
+def case_meta_line(case) -> str:
+    """'Units · region · field' for one row, computed once instead of in the template."""
+    units = [case.organisation] if case.organisation else []
+    units += list(case.co_organisations.all())
+    parts = ["、".join(u.name for u in units)] if units else []
+    if case.region:
+        parts.append(case.region.name)
+    if case.field:
+        parts.append(case.field.localised_name)
+    return " · ".join(parts)
+
+
 def tier_counts(campaign):
     """{tier_id: number of public cases} for one campaign, in one query."""
     rows = Case.objects.public().filter(campaign=campaign).values("tier_id").annotate(n=Count("id"))
@@ -85,6 +97,7 @@ def results_page(campaign, filtered_cases, *, filtered: bool) -> ResultsPage:
     sections = {t.pk: TierSection(tier=t, listed=counts.get(t.pk, 0)) for t in tiers}
     selected = []
     for case in filtered_cases:
+        case.meta_line = case_meta_line(case)
         if case.outcome == CaseOutcome.SELECTED:
             selected.append(case)
         elif case.tier_id in sections:
