@@ -1,13 +1,122 @@
+import re
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
-from django.contrib.auth.forms import AuthenticationForm
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from notifications.services import notify
+
+from .models import Organisation, Role, User
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class OrganisationChoiceField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "queryset",
+            Organisation.objects.select_related("parent").order_by("parent__name", "name"),
+        )
+        super().__init__(**kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
+
+
+def _helper(*buttons, method="post"):
+    helper = FormHelper()
+    helper.form_method = method
+    for name, label in buttons:
+        helper.add_input(Submit(name, label))
+    return helper
 
 
 class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].label = _("用户名")
+        self.fields["username"].label = _("用户名或邮箱")
         self.fields["password"].label = _("密码")
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", _("登录"), css_class="w-100"))
+        self.error_messages["invalid_login"] = _("用户名(或邮箱)与密码不匹配,或账户已停用。")
+        self.helper = _helper(("submit", _("登录")))
+
+
+class NotifyingPasswordResetForm(PasswordResetForm):
+    """Sends the reset link through the notifications outbox, in the user's language."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        path = reverse(
+            "accounts:password_reset_confirm",
+            kwargs={"uidb64": context["uid"], "token": context["token"]},
+        )
+        link = f"{context['protocol']}://{context['domain']}{path}"
+        notify([context["user"]], kind="password_reset", obj=context["user"], link=link)
+
+
+class AccountForm(forms.Form):
+    display_name = forms.CharField(label=_("姓名"), max_length=60)
+    email = forms.EmailField(label=_("邮箱"), max_length=254)
+    phone = forms.CharField(label=_("手机"), max_length=20, required=False)
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    organisation = OrganisationChoiceField(
+        label=_("所属单位"), required=False, help_text=_("申报单位用户必填。")
+    )
+    username = forms.CharField(
+        label=_("用户名"), max_length=150, required=False, help_text=_("留空则使用邮箱。")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(("save", _("创建并发送邀请")))
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("该邮箱已被其他账户使用。"))
+        return email
+
+    def clean_phone(self):
+        phone = re.sub(r"[\s\-()()]", "", self.cleaned_data["phone"]).removeprefix("+86")
+        if phone and not MOBILE.match(phone):
+            raise forms.ValidationError(_("请填写有效的 11 位大陆手机号码。"))
+        return phone
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role") == Role.LOCALITY and not data.get("organisation"):
+            self.add_error("organisation", _("申报单位用户必须绑定一个单位。"))
+        username = (data.get("username") or data.get("email") or "").strip()
+        if username and User.objects.filter(username=username).exists():
+            self.add_error("username", _("该用户名已存在。"))
+        data["username"] = username
+        return data
+
+
+class AccountImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("账户文件"),
+        help_text=_(
+            "CSV(UTF-8)或 XLSX,列为 name,email,phone,role,organisation,city,username;"
+            "role 填 locality/申报单位、expert/评审专家 或 admin/组织方。"
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(("preview", _("预览")))
+        self.helper.form_enctype = "multipart/form-data"
+
+
+class MoveOrganisationForm(forms.Form):
+    organisation = OrganisationChoiceField(label=_("新单位"))
+    reason = forms.CharField(label=_("原因"), max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(("move", _("调整单位")))
+
+
+class DeactivateForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=500, required=False)

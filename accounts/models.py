@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -98,6 +99,13 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = models.CharField(_("手机"), max_length=20, blank=True)
+    language = models.CharField(
+        _("通知语言"),
+        max_length=10,
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+        default="zh-hans",
+    )
+    invited_at = models.DateTimeField(_("邀请时间"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -108,6 +116,14 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=~Q(role="locality") | Q(organisation__isnull=False),
                 name="locality_user_has_organisation",
+                violation_error_message=_("申报单位用户必须绑定一个单位。"),
+            ),
+            # Email is how people log in and get invitations: one account per address.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="user_unique_email",
+                violation_error_message=_("该邮箱已被其他账户使用。"),
             ),
         ]
 
@@ -136,3 +152,32 @@ class User(AbstractUser):
     @property
     def is_administrator(self):
         return self.is_active and (self.role == Role.ADMINISTRATOR or self.is_superuser)
+
+
+class AccountEventKind(models.TextChoices):
+    CREATED = "created", _("创建账户")
+    INVITED = "invited", _("发送邀请")
+    PASSWORD_SET = "password_set", _("设置密码")
+    DEACTIVATED = "deactivated", _("停用")
+    REACTIVATED = "reactivated", _("恢复")
+    ORGANISATION_CHANGED = "organisation_changed", _("调整单位")
+
+
+class AccountEvent(models.Model):
+    """What happened to an account, by whom and when; kept when the account is deactivated."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_events")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(_("事件"), max_length=30, choices=AccountEventKind.choices)
+    note = models.TextField(_("说明"), blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("账户记录")
+        verbose_name_plural = _("账户记录")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} {self.kind}"

@@ -1,8 +1,18 @@
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
-from .models import Organisation, OrganisationKind
+from notifications.services import notify
+
+from .models import AccountEvent, AccountEventKind, Organisation, OrganisationKind, Role, User
+from .tokens import invitation_token
 
 PROVINCE_NAME = "浙江省"
 
@@ -64,3 +74,115 @@ def ensure_unit(plan: UnitPlan) -> Organisation:
         name=plan.name, parent=plan.parent, defaults={"kind": plan.kind}
     )
     return organisation
+
+
+# --- accounts -------------------------------------------------------------
+
+
+def invitation_link(user) -> str:
+
+    path = reverse(
+        "accounts:invitation",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": invitation_token.make_token(user),
+        },
+    )
+    return settings.SITE_URL.rstrip("/") + path
+
+
+@transaction.atomic
+def send_invitation(*, user, by) -> None:
+    """(Re)send the one-time link; an earlier link stops working."""
+
+    user.invited_at = timezone.now()
+    user.save(update_fields=["invited_at"])
+    AccountEvent.objects.create(user=user, actor=by, kind=AccountEventKind.INVITED)
+    notify([user], kind="account_invitation", obj=user, link=invitation_link(user))
+
+
+@transaction.atomic
+def create_account(
+    *,
+    by,
+    username: str,
+    display_name: str,
+    email: str,
+    role: str,
+    organisation=None,
+    phone: str = "",
+):
+    """Create an account with no usable password and invite its owner by email."""
+
+    user = User(
+        username=username.strip(),
+        display_name=display_name.strip(),
+        email=email.strip().lower(),
+        phone=phone.strip(),
+        role=role,
+        organisation=organisation if role == Role.LOCALITY else None,
+    )
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    AccountEvent.objects.create(user=user, actor=by, kind=AccountEventKind.CREATED)
+    send_invitation(user=user, by=by)
+    return user
+
+
+@transaction.atomic
+def accept_invitation(*, user, password: str) -> None:
+
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    AccountEvent.objects.create(user=user, actor=user, kind=AccountEventKind.PASSWORD_SET)
+
+
+@transaction.atomic
+def set_active(*, user, by, active: bool, reason: str = ""):
+    """Deactivate (no more log-in, history kept) or reactivate an account."""
+
+    if user.pk == by.pk and not active:
+        raise ValidationError(_("不能停用自己的账户。"))
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    # An inactive user's open sessions stop authenticating at the next request
+    # (ModelBackend refuses inactive users), so nothing else needs ending here.
+    AccountEvent.objects.create(
+        user=user,
+        actor=by,
+        kind=AccountEventKind.REACTIVATED if active else AccountEventKind.DEACTIVATED,
+        note=reason,
+    )
+    return user
+
+
+@transaction.atomic
+def move_to_organisation(*, user, by, organisation, reason: str = ""):
+    """Move a locality user to another organisation; recorded and told to the user."""
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.role != Role.LOCALITY:
+        raise ValidationError(_("只有申报单位用户需要绑定单位。"))
+    if organisation is None:
+        raise ValidationError({"organisation": _("请选择单位。")})
+    old = user.organisation
+    if old == organisation:
+        return user
+    user.organisation = organisation
+    user.save(update_fields=["organisation"])
+    AccountEvent.objects.create(
+        user=user,
+        actor=by,
+        kind=AccountEventKind.ORGANISATION_CHANGED,
+        note=f"{old} → {organisation}" + (f"。{reason}" if reason else ""),
+    )
+    notify(
+        [user],
+        kind="organisation_changed",
+        obj=user,
+        context={"old_organisation": old, "new_organisation": organisation},
+    )
+    return user

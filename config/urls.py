@@ -10,8 +10,10 @@ urlpatterns = [
     path("", public_views.home, name="home"),
     path("results/", include(case_urls.results_urls)),
     path("cases/", include(case_urls.cases_urls)),
-    path("manage/", include(case_urls.manage_urls)),
+    path("calls/", include(case_urls.calls_urls)),
+    path("manage/", include("config.manage_urls")),
     path("accounts/", include("accounts.urls")),
+    path("notifications/", include("notifications.urls")),
     # Choosing a language changes nothing but a cookie; exempting it from CSRF
     # lets public pages be cached whole, without a per-visitor token.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),

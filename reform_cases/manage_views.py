@@ -39,7 +39,14 @@ def _preview(request, rows, filename, token):
     return render(
         request,
         "manage/results_import_preview.html",
-        {"plan": plan, "filename": filename, "token": token},
+        {
+            "plan": plan,
+            "filename": filename,
+            "token": token,
+            "plan_create": plan.count("create"),
+            "plan_update": plan.count("update"),
+            "plan_unchanged": plan.count("unchanged"),
+        },
     )
 
 

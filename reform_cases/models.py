@@ -66,6 +66,12 @@ class CampaignStatus(models.TextChoices):
 PUBLIC_CAMPAIGN_STATUSES = (CampaignStatus.NOTICE, CampaignStatus.PUBLISHED)
 
 
+class AttachmentKind(models.TextChoices):
+    APPLICATION_FORM = "application_form", _("申报书")
+    RECOMMENDATION_LETTER = "recommendation_letter", _("推荐函(加盖公章)")
+    SUPPORTING = "supporting", _("佐证材料")
+
+
 class CampaignQuerySet(models.QuerySet):
     def public(self):
         return self.filter(status__in=PUBLIC_CAMPAIGN_STATUSES, is_demo=False)
@@ -95,6 +101,15 @@ class Campaign(models.Model):
     sources = models.TextField(
         _("资料来源"), blank=True, help_text=_("结果所依据的公开来源,每行一条,如“S1:……”。")
     )
+    call_for_entries = models.TextField(
+        _("申报通知"),
+        blank=True,
+        help_text=_("支持 Markdown 和安全的 HTML 子集;脚本等不安全内容会被去除。"),
+    )
+    max_cases_per_organisation = models.PositiveSmallIntegerField(
+        _("每单位申报上限"), null=True, blank=True, help_text=_("留空表示不限。")
+    )
+    required_attachment_kinds = models.JSONField(_("必交附件"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -381,3 +396,50 @@ class Correction(models.Model):
 
     def __str__(self):
         return f"{self.case} · {self.field_name}"
+
+
+def campaign_file_path(instance, filename):
+    return f"campaigns/{instance.campaign_id}/{filename}"
+
+
+class CampaignFile(models.Model):
+    """A downloadable template of the call for entries (e.g. the application form)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="files")
+    title = models.CharField(_("名称"), max_length=120)
+    file = models.FileField(_("文件"), upload_to=campaign_file_path, max_length=300)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("模板文件")
+        verbose_name_plural = _("模板文件")
+        ordering = ["title", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class CampaignStatusChange(models.Model):
+    """Every status change of a campaign: who, when, from, to and why."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=CampaignStatus.choices)
+    to_status = models.CharField(max_length=20, choices=CampaignStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(_("说明"), blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("状态变更记录")
+        verbose_name_plural = _("状态变更记录")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.campaign_id}: {self.from_status} → {self.to_status}"

@@ -6,14 +6,12 @@ row, what applying would do or why it cannot. `services.apply_import` applies
 a plan that has no errors, all or nothing.
 """
 
-import csv
-import io
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accounts.services import UnitPlan, find_region, plan_unit
+from accounts.tabular import TableFileError, read_table
 
 from .models import Campaign, Case, CaseOutcome, Field, normalise_title
 from .services import award_label
@@ -24,8 +22,7 @@ REQUIRED_COLUMNS = ("year", "tier", "title")
 SELECTED_NAMES = {"selected", "入选", "入选(等次未公布)", "入选案例"}
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong type, no header, too large)."""
+ImportFileError = TableFileError
 
 
 @dataclass
@@ -73,67 +70,7 @@ class ImportPlan:
 
 def read_rows(data: bytes, filename: str) -> list[tuple[int, dict]]:
     """Return (line number, row) pairs; the header is line 1."""
-    if len(data) > settings.IMPORT_MAX_BYTES:
-        raise ImportFileError(_("文件过大(上限 5 MB)。"))
-    name = filename.lower()
-    if name.endswith(".csv"):
-        records = _read_csv(data)
-    elif name.endswith(".xlsx"):
-        records = _read_xlsx(data)
-    else:
-        raise ImportFileError(_("只支持 CSV 或 XLSX 文件。"))
-    if not records:
-        raise ImportFileError(_("文件是空的。"))
-    header = [str(h or "").strip().lower().lstrip("\ufeff") for h in records[0]]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ImportFileError(
-            _("缺少列:%(columns)s。第一行应为:%(expected)s")
-            % {"columns": ", ".join(missing), "expected": ",".join(COLUMNS)}
-        )
-    if len(records) - 1 > settings.IMPORT_MAX_ROWS:
-        raise ImportFileError(_("行数过多(上限 %(n)d 行)。") % {"n": settings.IMPORT_MAX_ROWS})
-    rows = []
-    for number, record in enumerate(records[1:], start=2):
-        values = ["" if v is None else str(v).strip() for v in record]
-        if not any(values):
-            continue
-        rows.append(
-            (number, {h: (values[i] if i < len(values) else "") for i, h in enumerate(header)})
-        )
-    return rows
-
-
-def _read_csv(data: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileError(_("无法识别文件编码,请另存为 UTF-8 编码的 CSV。"))
-    if "\x00" in text:
-        raise ImportFileError(_("这不是有效的 CSV 文本文件。"))
-    return list(csv.reader(io.StringIO(text)))
-
-
-def _read_xlsx(data: bytes) -> list[list]:
-    import zipfile
-
-    import openpyxl  # openpyxl uses defusedxml when it is installed
-
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise ImportFileError(_("这不是有效的 XLSX 文件。"))
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise ImportFileError(_("无法读取 XLSX 文件:%(error)s") % {"error": exc}) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+    return read_table(data, filename, required=REQUIRED_COLUMNS, expected=COLUMNS)
 
 
 def _resolve_award(campaign, text):

@@ -6,7 +6,16 @@ from django.db.models import Count, F, Prefetch, Q
 
 from accounts.models import Organisation
 
-from .models import PUBLIC_OUTCOMES, Campaign, Case, CaseOutcome, Correction, Field, Tier
+from .models import (
+    PUBLIC_OUTCOMES,
+    Campaign,
+    CampaignStatus,
+    Case,
+    CaseOutcome,
+    Correction,
+    Field,
+    Tier,
+)
 
 
 @dataclass
@@ -53,6 +62,11 @@ def public_campaigns():
     return Campaign.objects.public().annotate(
         listed=Count("cases", filter=Q(cases__outcome__in=PUBLIC_OUTCOMES))
     )
+
+
+def open_calls():
+    """Campaigns whose call for entries is public now."""
+    return Campaign.objects.filter(status=CampaignStatus.OPEN, is_demo=False).order_by("-year")
 
 
 def latest_public_campaign():

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import manage_views, views
+from . import campaign_views, views
 
 results_urls = (
     [
@@ -17,12 +17,10 @@ cases_urls = (
     "cases",
 )
 
-manage_urls = (
+calls_urls = (
     [
-        path("results/import/", manage_views.results_import, name="results-import"),
-        path(
-            "results/import/apply/", manage_views.results_import_apply, name="results-import-apply"
-        ),
+        path("<int:year>/", campaign_views.call_for_entries, name="detail"),
+        path("<int:year>/files/<int:file_pk>/", campaign_views.call_file, name="file"),
     ],
-    "manage",
+    "calls",
 )

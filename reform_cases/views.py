@@ -17,6 +17,7 @@ def home(request):
         campaign = selectors.latest_public_campaign()
         return "public/home_body.html", {
             "campaign": campaign,
+            "open_calls": list(selectors.open_calls()),
             "sections": selectors.home_overview(campaign),
             "page_title": _("改革创新实践案例评选"),
         }

@@ -8,7 +8,9 @@ from reform_cases.models import Campaign
 
 
 class Command(BaseCommand):
-    help = "Load the published results into an empty database; add demo data on the embedded default."
+    help = (
+        "Load the published results into an empty database; add demo data on the embedded default."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--no-demo", action="store_true", help="Do not create demo data.")

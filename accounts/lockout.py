@@ -1,0 +1,22 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from .forms import LoginForm
+
+
+def lockout_response(request, response=None, credentials=None, *args, **kwargs):
+    """django-axes lockout page: the log-in form again, saying when to try again."""
+    minutes = int(timedelta(hours=settings.AXES_COOLOFF_TIME).total_seconds() // 60)
+    form = LoginForm(request, data=request.POST or None)
+    form.errors.clear()
+    form.add_error(
+        None,
+        _(
+            "登录失败次数过多,该账户在此网络上已被暂时锁定。请在 %(minutes)d 分钟后再试,或使用“忘记密码”重置。"
+        )
+        % {"minutes": minutes},
+    )
+    return render(request, "accounts/login.html", {"form": form, "locked": True}, status=429)

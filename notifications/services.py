@@ -1,0 +1,86 @@
+"""`notify()` is what every other app calls, inside its own transaction.
+
+It writes one outbox row per recipient, rendered in the recipient's language;
+delivery is enqueued only after the transaction commits, so a rolled-back
+change sends nothing and a failed broker loses nothing (the row stays pending).
+"""
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import DeliveryStatus, Notification
+
+logger = logging.getLogger(__name__)
+
+
+def _target(obj) -> str:
+    if obj is None:
+        return ""
+    return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+def notify(
+    recipients: Iterable, *, kind: str, obj=None, context: dict | None = None, link: str = ""
+) -> list[Notification]:
+    """Write a notification of `kind` for each recipient; deliver after commit.
+
+    Templates: notifications/email/<kind>_subject.txt and <kind>.txt, rendered
+    with `context` plus `recipient`, `obj` and `link`.
+    """
+    rows = []
+    for recipient in {r.pk: r for r in recipients if r is not None}.values():
+        language = getattr(recipient, "language", "") or "zh-hans"
+        data = {**(context or {}), "recipient": recipient, "obj": obj, "link": link}
+        with translation.override(language):
+            subject = render_to_string(f"notifications/email/{kind}_subject.txt", data)
+            body = render_to_string(f"notifications/email/{kind}.txt", data)
+        rows.append(
+            Notification(
+                recipient=recipient,
+                kind=kind,
+                language=language,
+                subject=" ".join(subject.split())[:200],
+                body=body.strip(),
+                link=link,
+                target=_target(obj),
+            )
+        )
+    created = Notification.objects.bulk_create(rows)
+    ids = [n.pk for n in created if n.pk is not None]
+    if not ids:  # backends that do not return ids from bulk_create
+        ids = list(
+            Notification.objects.filter(kind=kind, target=_target(obj))
+            .order_by("-pk")
+            .values_list("pk", flat=True)[: len(rows)]
+        )
+    transaction.on_commit(lambda: enqueue(ids))
+    return created
+
+
+def enqueue(ids: list[int]) -> None:
+    """Hand rows to the workers. A broker error is logged; the rows stay pending."""
+    from .tasks import deliver_notification
+
+    for pk in ids:
+        try:
+            deliver_notification.delay(pk)
+        except Exception:  # the user's action has succeeded; the periodic resend will retry
+            logger.exception("Could not enqueue notification %s", pk)
+
+
+def mark_read(*, user, ids=None) -> int:
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+__all__ = ["DeliveryStatus", "enqueue", "mark_read", "notify", "unread_count"]

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import campaign_views, manage_views
+
+urlpatterns = [
+    path("", campaign_views.dashboard, name="dashboard"),
+    path("campaigns/new/", campaign_views.campaign_edit, name="campaign-create"),
+    path("campaigns/<int:pk>/", campaign_views.campaign_detail, name="campaign-detail"),
+    path("campaigns/<int:pk>/edit/", campaign_views.campaign_edit, name="campaign-edit"),
+    path("campaigns/<int:pk>/status/", campaign_views.campaign_status, name="campaign-status"),
+    path("campaigns/<int:pk>/files/", campaign_views.campaign_file_add, name="campaign-file-add"),
+    path(
+        "campaigns/<int:pk>/files/<int:file_pk>/delete/",
+        campaign_views.campaign_file_remove,
+        name="campaign-file-remove",
+    ),
+    path("results/import/", manage_views.results_import, name="results-import"),
+    path("results/import/apply/", manage_views.results_import_apply, name="results-import-apply"),
+]
