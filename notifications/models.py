@@ -8,6 +8,10 @@ class NotificationKind(models.TextChoices):
     PASSWORD_RESET = "password_reset", _("重置密码")
     ORGANISATION_CHANGED = "organisation_changed", _("所属单位变更")
     CAMPAIGN_STATUS = "campaign_status", _("评选活动状态变更")
+    CASE_SUBMITTED = "case_submitted", _("案例已提交")
+    CASE_RETURNED = "case_returned", _("案例被退回")
+    CASE_ACCEPTED = "case_accepted", _("案例已受理")
+    CASE_INELIGIBLE = "case_ineligible", _("案例不予受理")
 
 
 class DeliveryStatus(models.TextChoices):

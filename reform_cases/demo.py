@@ -16,6 +16,12 @@ from accounts.models import Organisation, Role, User
 from .models import Campaign, CampaignStatus, Case, CaseEvent, CaseStatus, Field, Tier
 
 DEMO_PASSWORD = "Demo-2020-pass"
+DEMO_CALL = """演示用申报通知。
+
+1. 申报主体:各设区市、县(市、区)党委政府和省直单位。
+2. 每个单位最多申报 **3** 个案例。
+3. 须上传申报书和加盖公章的推荐函(PDF)。
+"""
 DEMO_TIERS = [
     ("best", "最佳实践案例", "Best practice", 1, 10),
     ("excellent", "优秀实践案例", "Excellent practice", 2, 40),
@@ -68,6 +74,9 @@ def create_demo_data() -> list[str]:
             "status": CampaignStatus.OPEN,
             "submission_opens_at": now - timedelta(days=1),
             "submission_closes_at": now + timedelta(days=60),
+            "max_cases_per_organisation": 3,
+            "required_attachment_kinds": ["application_form", "recommendation_letter"],
+            "call_for_entries": DEMO_CALL,
         },
     )
     _tiers(open_campaign)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import campaign_views, manage_views
+from . import campaign_views, check_views, manage_views
 
 urlpatterns = [
     path("", campaign_views.dashboard, name="dashboard"),
@@ -14,6 +14,17 @@ urlpatterns = [
         campaign_views.campaign_file_remove,
         name="campaign-file-remove",
     ),
+    path("campaigns/<int:pk>/cases/", check_views.submission_list, name="submissions"),
+    path(
+        "campaigns/<int:pk>/cases/export.xlsx",
+        check_views.submission_export,
+        name="submissions-export",
+    ),
+    path("campaigns/<int:pk>/cases/bulk/", check_views.submission_bulk, name="submissions-bulk"),
+    path("cases/<int:pk>/", check_views.case_check_detail, name="case-detail"),
+    path("cases/<int:pk>/accept/", check_views.case_accept, name="case-accept"),
+    path("cases/<int:pk>/return/", check_views.case_return, name="case-return"),
+    path("cases/<int:pk>/ineligible/", check_views.case_ineligible, name="case-ineligible"),
     path("results/import/", manage_views.results_import, name="results-import"),
     path("results/import/apply/", manage_views.results_import_apply, name="results-import-apply"),
 ]

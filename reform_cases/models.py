@@ -1,5 +1,6 @@
 import re
 import unicodedata
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -296,6 +297,10 @@ class Case(models.Model):
         _("来源"), max_length=200, blank=True, help_text=_("历史案例的公开来源。")
     )
     is_historical = models.BooleanField(_("历史数据"), default=False)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    revise_by = models.DateTimeField(
+        _("修改截止"), null=True, blank=True, help_text=_("退回修改时设定的重新提交截止时间。")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -347,6 +352,18 @@ class Case(models.Model):
         return self.campaign.is_public and self.outcome in PUBLIC_OUTCOMES
 
 
+class CaseEventKind(models.TextChoices):
+    CREATED = "created", _("创建草稿")
+    SUBMITTED = "submitted", _("提交")
+    RESUBMITTED = "resubmitted", _("修改后重新提交")
+    RETURNED = "returned", _("退回修改")
+    ACCEPTED = "accepted", _("受理")
+    INELIGIBLE = "ineligible", _("不予受理")
+    WITHDRAWN = "withdrawn", _("撤回")
+    CORRECTED = "corrected", _("更正")
+    IMPORTED = "imported", _("导入")
+
+
 class CaseEvent(models.Model):
     """Every transition of a case: who, when and why."""
 
@@ -358,7 +375,7 @@ class CaseEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    kind = models.CharField(_("事件"), max_length=30)
+    kind = models.CharField(_("事件"), max_length=30, choices=CaseEventKind.choices)
     note = models.TextField(_("说明"), blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True)
 
@@ -443,3 +460,51 @@ class CampaignStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id}: {self.from_status} → {self.to_status}"
+
+
+def attachment_path(instance, filename):
+    # Stored under a random folder: the original name is kept only as data.
+    return (
+        f"attachments/{instance.case.campaign_id}/{instance.case_id}/{uuid.uuid4().hex}/{filename}"
+    )
+
+
+class Attachment(models.Model):
+    """A file of a case. Served only through a view that checks who may see the case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("附件类型"), max_length=30, choices=AttachmentKind.choices)
+    file = models.FileField(_("文件"), upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("大小"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["kind", "uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class AttachmentDownload(models.Model):
+    """Who downloaded a file of an unpublished case, and when."""
+
+    attachment = models.ForeignKey(Attachment, on_delete=models.CASCADE, related_name="downloads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件下载记录")
+        verbose_name_plural = _("附件下载记录")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.attachment_id} {self.user_id} {self.at:%Y-%m-%d %H:%M}"

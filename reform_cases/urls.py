@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import campaign_views, views
+from . import campaign_views, locality_views, views
 
 results_urls = (
     [
@@ -13,7 +13,26 @@ results_urls = (
 )
 
 cases_urls = (
-    [path("<int:pk>/", views.case_detail, name="detail")],
+    [
+        path("<int:pk>/", views.case_detail, name="detail"),
+        path("mine/", locality_views.my_cases, name="mine"),
+        path("new/", locality_views.case_new, name="new"),
+        path("mine/<int:pk>/", locality_views.case_mine_detail, name="mine-detail"),
+        path("mine/<int:pk>/edit/", locality_views.case_edit, name="edit"),
+        path("mine/<int:pk>/submit/", locality_views.case_submit, name="submit"),
+        path("mine/<int:pk>/withdraw/", locality_views.case_withdraw, name="withdraw"),
+        path("mine/<int:pk>/attachments/", locality_views.attachment_add, name="attachment-add"),
+        path(
+            "mine/<int:pk>/attachments/<int:attachment_pk>/delete/",
+            locality_views.attachment_remove,
+            name="attachment-remove",
+        ),
+        path(
+            "attachments/<int:attachment_pk>/",
+            locality_views.attachment_download,
+            name="attachment",
+        ),
+    ],
     "cases",
 )
 

@@ -1,0 +1,131 @@
+"""Who may open which page: every URL of config/urls.py × every role."""
+
+from urllib.parse import quote
+
+import pytest
+from django.urls import reverse
+
+from reform_cases.models import CampaignStatus
+from tests.factories import CaseFactory
+from tests.helpers import ROLES, case_2020
+
+PUBLIC = "public-case"
+HIDDEN = "hidden-case"
+LOGIN = "login"  # 302 to /accounts/login/?next=…
+ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/?next=…
+
+EVERYONE_200 = [
+    ("home", {}),
+    ("results:list", {}),
+    ("results:year", {"year": 2020}),
+    ("results:year", {"year": 2019}),
+    ("results:export-csv", {"year": 2020}),
+    ("results:export-xlsx", {"year": 2020}),
+    ("cases:detail", {"pk": PUBLIC}),
+]
+EVERYONE_404 = [
+    ("cases:detail", {"pk": HIDDEN}),
+    ("results:year", {"year": 2030}),  # the hidden case's campaign
+    ("results:export-csv", {"year": 2030}),
+    ("results:year", {"year": 1999}),
+]
+
+MATRIX = (
+    [(name, kwargs, role, 200) for name, kwargs in EVERYONE_200 for role in ROLES]
+    + [(name, kwargs, role, 404) for name, kwargs in EVERYONE_404 for role in ROLES]
+    + [
+        # url name,                     kwargs, role,             expected
+        ("manage:results-import", {}, "anonymous", LOGIN),
+        ("manage:results-import", {}, "locality", 403),
+        ("manage:results-import", {}, "other_locality", 403),
+        ("manage:results-import", {}, "expert", 403),
+        ("manage:results-import", {}, "administrator", 200),
+        ("manage:results-import", {}, "deactivated", LOGIN),
+        ("manage:results-import-apply", {}, "anonymous", LOGIN),
+        ("manage:results-import-apply", {}, "locality", 403),
+        ("manage:results-import-apply", {}, "other_locality", 403),
+        ("manage:results-import-apply", {}, "expert", 403),
+        ("manage:results-import-apply", {}, "administrator", 405),  # POST only
+        ("manage:results-import-apply", {}, "deactivated", LOGIN),
+        ("admin:index", {}, "anonymous", ADMIN_LOGIN),
+        ("admin:index", {}, "locality", ADMIN_LOGIN),
+        ("admin:index", {}, "other_locality", ADMIN_LOGIN),
+        ("admin:index", {}, "expert", ADMIN_LOGIN),
+        ("admin:index", {}, "administrator", 200),
+        ("admin:index", {}, "deactivated", ADMIN_LOGIN),
+        ("admin:reform_cases_case_changelist", {}, "expert", ADMIN_LOGIN),
+        ("admin:reform_cases_case_changelist", {}, "administrator", 200),
+        ("admin:reform_cases_case_changelist", {}, "deactivated", ADMIN_LOGIN),
+    ]
+)
+
+
+@pytest.fixture
+def case_pks(published_fixtures):
+    hidden = CaseFactory(campaign__year=2030, campaign__status=CampaignStatus.RANKING)
+    return {PUBLIC: case_2020("“大下姜”联合体模式").pk, HIDDEN: hidden.pk}
+
+
+@pytest.mark.parametrize("name,kwargs,role,expected", MATRIX)
+def test_access(client_for, case_pks, name, kwargs, role, expected):
+    kwargs = {k: case_pks.get(v, v) for k, v in kwargs.items()}
+    url = reverse(name, kwargs=kwargs)
+    client = client_for(role)
+
+    r = client.get(url)
+
+    if expected == LOGIN:
+        assert r.status_code == 302
+        assert r["Location"] == f"/accounts/login/?next={quote(url)}"
+    elif expected == ADMIN_LOGIN:
+        assert r.status_code == 302
+        assert r["Location"] == f"/admin/login/?next={quote(url)}"
+    else:
+        assert r.status_code == expected
+
+
+def test_every_public_and_results_page_is_in_the_matrix():
+    """A new public page or results-import page must be added to MATRIX.
+
+    Other areas (accounts, calls, notifications, the rest of manage) are covered
+    by their own tests.
+    """
+    from config.urls import urlpatterns
+
+    covered = {name for name, *_rest in MATRIX}
+    names = set()
+    for pattern in urlpatterns:
+        namespace = getattr(pattern, "namespace", None)
+        if namespace in ("results", "cases"):
+            names |= {f"{namespace}:{p.name}" for p in pattern.url_patterns if p.name}
+        elif namespace == "manage":
+            names |= {
+                f"manage:{p.name}"
+                for p in pattern.url_patterns
+                if p.name and p.name.startswith("results-")
+            }
+        elif not namespace and pattern.name and pattern.name != "set_language":
+            names.add(pattern.name)
+    assert {"home", "results:year", "cases:detail", "manage:results-import"} <= names
+    assert names <= covered, names - covered
+
+
+def test_403_page_is_the_sites_own(client_for, published_fixtures):
+    r = client_for("expert").get("/manage/results/import/")
+    assert r.status_code == 403
+    assert "无权访问" in r.content.decode()
+
+
+def test_deactivated_user_cannot_log_in(client, make_user):
+    user = make_user("deactivated")
+    r = client.post("/accounts/login/", {"username": user.username, "password": "Test-pass-2020"})
+    assert r.status_code == 200  # the form again, with an error
+    assert "_auth_user_id" not in client.session
+    assert client.get("/manage/results/import/").status_code == 302
+
+
+def test_active_administrator_logs_in_with_the_form(client, make_user):
+    user = make_user("administrator")
+    r = client.post("/accounts/login/", {"username": user.username, "password": "Test-pass-2020"})
+    assert r.status_code == 302
+    assert client.get("/manage/results/import/").status_code == 200

@@ -1,0 +1,110 @@
+"""Production settings: `check --deploy` passes; no SECRET_KEY, no start."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+from django.conf import settings
+
+MANAGE = str(settings.BASE_DIR / "manage.py")
+
+
+def run_manage(*args, **env_changes):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_SETTINGS_MODULE"}
+    }
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
+    for key, value in env_changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return subprocess.run(
+        [sys.executable, MANAGE, *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def production_secret():
+    return secrets.token_urlsafe(64)  # 86 characters
+
+
+def test_check_deploy_passes_with_no_warnings():
+    r = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=production_secret(),
+        ALLOWED_HOSTS="awards.example.org",
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "System check identified no issues" in r.stdout
+    assert "WARNING" not in r.stdout + r.stderr
+    assert "security." not in r.stdout + r.stderr
+
+
+def test_check_deploy_passes_even_when_debug_is_asked_for():
+    # Production settings ignore DEBUG from the environment.
+    r = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=production_secret(),
+        ALLOWED_HOSTS="awards.example.org",
+        DEBUG="true",
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_production_settings_refuse_to_start_without_secret_key():
+    r = run_manage("check", ALLOWED_HOSTS="awards.example.org")
+    assert r.returncode != 0
+    assert "ImproperlyConfigured" in r.stderr
+    assert "SECRET_KEY" in r.stderr
+
+
+def test_production_settings_refuse_the_embedded_default_key():
+    from config.settings import base
+
+    r = run_manage("check", SECRET_KEY=base.SECRET_KEY, ALLOWED_HOSTS="awards.example.org")
+    assert r.returncode != 0
+    assert "ImproperlyConfigured" in r.stderr
+
+
+def test_production_settings_without_allowed_hosts_refuse_to_start():
+    r = run_manage("check", SECRET_KEY=production_secret())
+    assert r.returncode != 0
+    assert "ALLOWED_HOSTS" in r.stderr
+
+
+def test_production_settings_values():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DEBUG, s.DEMO_DATA_ALLOWED, s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_SECURE)"
+    )
+    r = run_manage(
+        "shell",
+        "-c",
+        code,
+        SECRET_KEY=production_secret(),
+        ALLOWED_HOSTS="awards.example.org",
+        DEBUG="true",
+    )
+    assert r.returncode == 0, r.stderr
+    assert (
+        r.stdout.strip().splitlines()[-1] == "False False ('HTTP_X_FORWARDED_PROTO', 'https') True"
+    )
+
+
+def test_test_settings_are_the_embedded_default():
+    assert settings.DEMO_DATA_ALLOWED
+    assert settings.LANGUAGE_CODE == "zh-hans"
