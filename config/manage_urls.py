@@ -2,7 +2,8 @@
 
 from accounts.manage_urls import urlpatterns as account_patterns
 from reform_cases.manage_urls import urlpatterns as campaign_patterns
+from reviews.manage_urls import urlpatterns as review_patterns
 
 app_name = "manage"
 
-urlpatterns = campaign_patterns + account_patterns
+urlpatterns = campaign_patterns + account_patterns + review_patterns

@@ -14,6 +14,7 @@ urlpatterns = [
     path("manage/", include("config.manage_urls")),
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
+    path("review/", include("reviews.urls")),
     # Choosing a language changes nothing but a cookie; exempting it from CSRF
     # lets public pages be cached whole, without a per-visitor token.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),

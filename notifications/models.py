@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     CASE_RETURNED = "case_returned", _("案例被退回")
     CASE_ACCEPTED = "case_accepted", _("案例已受理")
     CASE_INELIGIBLE = "case_ineligible", _("案例不予受理")
+    EXPERT_ASSIGNED = "expert_assigned", _("评审任务分配")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -2,6 +2,20 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def assigned_case_ids(user):
+    from .models import Assignment, AssignmentStatus
+
+    return Assignment.objects.filter(expert=user, status=AssignmentStatus.CONFIRMED).values(
+        "case_id"
+    )
+
+
 class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = _("专家评审")
+
+    def ready(self):
+        # Experts may open the cases assigned to them; reform_cases asks through this rule.
+        from reform_cases.access import register_expert_rule
+
+        register_expert_rule(assigned_case_ids)

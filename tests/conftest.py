@@ -78,6 +78,14 @@ def client_for(make_user):
 
 
 @pytest.fixture
+def superuser_client(db):
+    client = Client()
+    client.user = UserFactory(administrator=True, is_superuser=True)
+    client.force_login(client.user)
+    return client
+
+
+@pytest.fixture
 def campaign_with(db):
     """campaign_with(cases=n): a published campaign with two tiers and n public cases.
 

@@ -232,33 +232,44 @@ def test_access(client_as, world, method, path, data, role, expected):
         assert snapshot() == before, "a refused request changed something"
 
 
+# The views of this issue; /manage/ also holds pages of later issues (e.g. the formal check).
+ISSUE_VIEW_MODULES = {
+    "reform_cases.campaign_views",
+    "reform_cases.manage_views",
+    "accounts.manage_views",
+    "accounts.views",
+    "notifications.views",
+    "django.contrib.auth.views",
+}
+
+
 def test_every_url_of_this_issue_is_in_the_matrix():
-    """A new page under /manage/, /accounts/, /notifications/ or /calls/ must get a row."""
+    """A new page of this issue under /manage/, /accounts/, /notifications/ or /calls/ gets a row."""
     from config.urls import urlpatterns
 
-    sample = {
-        "pk": 7,
-        "file_pk": 8,
-        "year": 2021,
-        "uidb64": "MQ",
-        "token": "bad-token",
-    }
+    sample = {"pk": 7, "file_pk": 8, "year": 2021, "uidb64": "MQ", "token": "bad-token"}
     placeholders = {"{campaign}": "7", "{account}": "7", "{file}": "8", "{year}": "2021"}
     covered = set()
     for _method, path, *_rest in ROWS:
         for key, value in placeholders.items():
             path = path.replace(key, value)
         covered.add(path)
-    missing = []
+    missing, checked = [], 0
     for pattern in urlpatterns:
         namespace = getattr(pattern, "namespace", None)
         if namespace not in ("manage", "accounts", "notifications", "calls"):
             continue
         for p in pattern.url_patterns:
+            view = p.callback
+            module = getattr(getattr(view, "view_class", view), "__module__", "")
+            if module not in ISSUE_VIEW_MODULES:
+                continue
+            checked += 1
             kwargs = {k: sample[k] for k in p.pattern.converters}
             url = reverse(f"{namespace}:{p.name}", kwargs=kwargs)
             if url not in covered:
                 missing.append(f"{namespace}:{p.name} ({url})")
+    assert checked >= 30  # the filter did not leave everything out
     assert not missing, missing
 
 

@@ -1,13 +1,15 @@
 """The Django admin: status, outcome and tier change through services only."""
 
 import pytest
-from django.test import Client
 
 from reform_cases.models import CampaignStatus, CaseOutcome, CaseStatus
-from tests.factories import CaseFactory, TierFactory, UserFactory
+from tests.factories import CaseFactory, TierFactory
 from tests.helpers import case_2020, tier_2020
 
 pytestmark = pytest.mark.django_db
+
+# These tests use `superuser_client`, so that they check the read-only rules alone;
+# test_administrator_role_can_use_the_case_admin checks the administrator role.
 
 INLINE_MANAGEMENT = {
     "events-TOTAL_FORMS": "0",
@@ -15,16 +17,6 @@ INLINE_MANAGEMENT = {
     "events-MIN_NUM_FORMS": "0",
     "events-MAX_NUM_FORMS": "1000",
 }
-
-
-@pytest.fixture
-def superuser_client():
-    # A superuser, so that these tests check the read-only rules alone
-    # (see test_administrator_role_can_use_the_case_admin for the role).
-    user = UserFactory(administrator=True, is_superuser=True)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def change_url(case):

@@ -427,3 +427,71 @@ def test_second_case_page_request_is_served_without_queries(
     html_of(client, url)
     with django_assert_num_queries(0):
         html_of(client, url)
+
+
+def test_cached_page_does_not_carry_another_visitors_query_string(client, published_fixtures):
+    # The language switch form holds request.get_full_path(); the whole page is cached
+    # per canonical filter, so one visitor's extra parameters must not reach the next.
+    html_of(client, "/results/2020/", data={"utm_source": "spam-campaign"})
+    assert "spam-campaign" not in html_of(Client(), "/results/2020/")
+
+
+# --- admin edits of public data ---------------------------------------------
+
+
+def test_renaming_a_field_in_the_admin_refreshes_the_public_pages(
+    client, superuser_client, published_fixtures, django_capture_on_commit_callbacks
+):
+    html_of(client, "/results/2020/")  # cached
+    rural = field("乡村振兴")
+    with django_capture_on_commit_callbacks(execute=True):
+        r = superuser_client.post(
+            f"/admin/reform_cases/field/{rural.pk}/change/",
+            {"name": "乡村振兴与共同富裕", "name_en": rural.name_en, "order": rural.order},
+        )
+    assert r.status_code == 302
+    assert "杭州市、淳安县 · 杭州市 · 乡村振兴与共同富裕" in html_of(client, "/results/2020/")
+
+
+def test_editing_a_campaign_in_the_admin_refreshes_the_public_pages(
+    client, superuser_client, published_fixtures, django_capture_on_commit_callbacks
+):
+    campaign = published_fixtures
+    html_of(client, "/results/2020/")  # cached
+    html_of(client, "/")
+    tiers = list(campaign.tiers.order_by("order"))
+    data = {
+        "year": campaign.year,
+        "title": "2020年度浙江省改革创新实践案例(修订)",
+        "title_en": campaign.title_en,
+        "description": campaign.description,
+        "description_en": campaign.description_en,
+        "sources": campaign.sources,
+        "announced_on": "2021-01-28",
+        "tiers-TOTAL_FORMS": str(len(tiers)),
+        "tiers-INITIAL_FORMS": str(len(tiers)),
+        "tiers-MIN_NUM_FORMS": "0",
+        "tiers-MAX_NUM_FORMS": "1000",
+    }
+    for i, tier in enumerate(tiers):
+        data.update(
+            {
+                f"tiers-{i}-id": tier.pk,
+                f"tiers-{i}-campaign": campaign.pk,
+                f"tiers-{i}-code": tier.code,
+                f"tiers-{i}-name": tier.name,
+                f"tiers-{i}-name_en": tier.name_en,
+                f"tiers-{i}-order": tier.order,
+                f"tiers-{i}-quota": 12 if tier.code == "best" else tier.quota,
+            }
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        r = superuser_client.post(f"/admin/reform_cases/campaign/{campaign.pk}/change/", data)
+    assert r.status_code == 302, r.context and r.context["adminform"].form.errors
+    campaign.refresh_from_db()
+    assert campaign.title.endswith("(修订)")
+
+    html = html_of(client, "/results/2020/")
+    assert "2020年度浙江省改革创新实践案例(修订)" in html
+    assert "已公布 6 / 12" in section(html, "tier-best")
+    assert "已公布 6 / 12" in html_of(client, "/")

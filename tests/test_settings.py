@@ -10,12 +10,18 @@ from django.conf import settings
 MANAGE = str(settings.BASE_DIR / "manage.py")
 
 
+# Set by the test run (scripts/test-all.sh, test_browser.py), never in a deployment.
+NOT_INHERITED = {
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DEBUG",
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
+
+
 def run_manage(*args, **env_changes):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_SETTINGS_MODULE"}
-    }
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
     for key, value in env_changes.items():
         if value is None:

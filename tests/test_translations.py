@@ -23,6 +23,7 @@ from reform_cases.fixtures_list import FIXTURE_FILES
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 LANGUAGES = ("en", "zh_Hans")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+CJK_RUN = re.compile(CJK.pattern + "+")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdi]")
 NAV_BRAND = re.compile(r'<a class="navbar-brand[^"]*"[^>]*>(.*?)</a>', re.S)
 SITE_TITLE_ZH = "改革创新实践案例评选"
@@ -155,16 +156,14 @@ def test_english_catalogue_is_complete_and_not_fuzzy():
 
 
 def test_english_translations_contain_no_chinese_except_quoted_input_values():
-    # Import help texts name accepted Chinese column values (申报单位, 优秀实践案例, ...);
-    # anything else Chinese in an English msgstr is an untranslated leftover.
-    allowed = ("申报单位", "评审专家", "组织方", "最佳实践案例", "优秀实践案例")
+    # Import help texts quote accepted Chinese values (申报单位, 是/否, 优秀实践案例...);
+    # any other Chinese in an English msgstr is an untranslated leftover.
     leftovers = []
     for entry in parse_po(po_path("en"))[1:]:
         for text in entry.msgstr.values():
-            for word in allowed:
-                text = text.replace(word, "")
-            if CJK.search(text):
-                leftovers.append(f"line {entry.line}: {entry.msgid!r}")
+            foreign = [run for run in CJK_RUN.findall(text) if run not in entry.msgid]
+            if foreign:
+                leftovers.append(f"line {entry.line}: {entry.msgid!r} has {foreign}")
     assert not leftovers, "\n".join(leftovers)
 
 

@@ -27,8 +27,9 @@ class Command(BaseCommand):
         if options["no_demo"] or not settings.DEMO_DATA_ALLOWED:
             return
         from reform_cases.demo import DEMO_PASSWORD, create_demo_data
+        from reviews.demo import create_demo_review
 
-        created = create_demo_data()
+        created = create_demo_data() + create_demo_review()
         if created:
             self.stdout.write("Demo data created: " + ", ".join(created))
         self.stdout.write(

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import manage_views as v
+
+urlpatterns = [
+    path("experts/", v.expert_list, name="experts"),
+    path("experts/import/", v.expert_import, name="expert-import"),
+    path("experts/import/apply/", v.expert_import_apply, name="expert-import-apply"),
+    path("experts/<int:pk>/", v.expert_edit, name="expert-edit"),
+    path("campaigns/<int:pk>/panels/", v.panels, name="panels"),
+    path("panels/<int:pk>/", v.panel_edit, name="panel-edit"),
+    path("campaigns/<int:pk>/rubric/", v.rubric, name="rubric"),
+    path("campaigns/<int:pk>/rounds/", v.rounds, name="rounds"),
+    path("rounds/<int:pk>/", v.round_edit, name="round-edit"),
+    path("rounds/<int:pk>/add-cases/", v.round_add_cases, name="round-add-cases"),
+    path("rounds/<int:pk>/assign/", v.assign, name="assign"),
+    path("rounds/<int:pk>/assign/add/", v.assign_add, name="assign-add"),
+    path(
+        "rounds/<int:pk>/assign/<int:assignment_pk>/remove/", v.assign_remove, name="assign-remove"
+    ),
+    path("rounds/<int:pk>/assign/confirm/", v.assign_confirm, name="assign-confirm"),
+    path("rounds/<int:pk>/conflicts/", v.conflict_record, name="conflict-record"),
+    path("rounds/<int:pk>/progress/", v.progress, name="progress"),
+    path("rounds/<int:pk>/reopen/", v.review_reopen, name="review-reopen"),
+]

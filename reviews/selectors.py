@@ -1,0 +1,181 @@
+"""Reads shared by the expert's workspace and the administrator's review pages."""
+
+from collections import defaultdict
+
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from accounts.models import Role, User
+
+from .models import (
+    Assignment,
+    AssignmentStatus,
+    Review,
+    ReviewRound,
+    ReviewStatus,
+    Score,
+    Visibility,
+)
+from .scoring import spread
+
+SPREAD_FLAG = 15.0
+
+
+def my_assignments(expert):
+    """The expert's confirmed assignments with their review state, newest rounds first."""
+    return (
+        Assignment.objects.filter(expert=expert, status=AssignmentStatus.CONFIRMED)
+        .select_related("round__campaign", "case", "review")
+        .order_by("-round__closes_at", "case__title")
+    )
+
+
+def workspace(expert):
+    """{round: [assignment...]} with each assignment's state, and per-round progress."""
+    rounds = defaultdict(list)
+    for assignment in my_assignments(expert):
+        review = getattr(assignment, "review", None)
+        assignment.state = review.status if review else "not_started"
+        rounds[assignment.round].append(assignment)
+    result = []
+    for round, items in rounds.items():
+        done = sum(1 for a in items if a.state == ReviewStatus.SUBMITTED)
+        result.append(
+            {
+                "round": round,
+                "assignments": items,
+                "done": done,
+                "total": len(items),
+                "percent": round_percent(done, len(items)),
+            }
+        )
+    return result
+
+
+def round_percent(done, total):
+    return int(100 * done / total) if total else 0
+
+
+def assignment_for_expert(expert, pk):
+    return (
+        Assignment.objects.select_related(
+            "round__campaign", "case__campaign", "case__field", "case__organisation"
+        )
+        .prefetch_related("case__attachments", "case__co_organisations")
+        .get(pk=pk, expert=expert, status=AssignmentStatus.CONFIRMED)
+    )
+
+
+def may_see_others(assignment, review, now=None) -> bool:
+    """Whether the round's rule lets this expert see the other experts' scores now."""
+    now = now or timezone.now()
+    rule = assignment.round.visibility
+    if rule == Visibility.AFTER_OWN:
+        return review is not None and review.status == ReviewStatus.SUBMITTED
+    if rule == Visibility.AFTER_CLOSE:
+        return now > assignment.round.closes_at
+    return False
+
+
+def other_reviews(assignment):
+    return (
+        Review.objects.filter(
+            assignment__round=assignment.round,
+            assignment__case=assignment.case,
+            status=ReviewStatus.SUBMITTED,
+        )
+        .exclude(assignment=assignment)
+        .select_related("assignment__expert")
+        .prefetch_related(Prefetch("scores", queryset=Score.objects.select_related("criterion")))
+    )
+
+
+def assignment_board(round: ReviewRound):
+    """Cases of the round with their active assignments, and experts with their loads."""
+    cases = list(
+        round.cases.select_related("organisation__parent", "field")
+        .prefetch_related(
+            "co_organisations",
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.filter(round=round)
+                .exclude(status=AssignmentStatus.RELEASED)
+                .select_related("expert"),
+                to_attr="round_assignments",
+            ),
+        )
+        .order_by("title")
+    )
+    return cases
+
+
+def progress(round: ReviewRound, now=None):
+    """Completion, per-expert done / assigned, overdue reviews and widely spread cases."""
+    now = now or timezone.now()
+    assignments = list(
+        Assignment.objects.filter(round=round, status=AssignmentStatus.CONFIRMED)
+        .select_related("expert", "case", "review")
+        .order_by("expert__display_name", "case__title")
+    )
+    experts, totals = {}, defaultdict(list)
+    for a in assignments:
+        review = getattr(a, "review", None)
+        row = experts.setdefault(
+            a.expert_id, {"expert": a.expert, "done": 0, "assigned": 0, "drafts": 0}
+        )
+        row["assigned"] += 1
+        if review and review.status == ReviewStatus.SUBMITTED:
+            row["done"] += 1
+            totals[a.case].append(float(review.total))
+        elif review:
+            row["drafts"] += 1
+    for row in experts.values():
+        row["percent"] = round_percent(row["done"], row["assigned"])
+    done = sum(r["done"] for r in experts.values())
+    overdue = []
+    if now > round.closes_at:
+        overdue = [
+            a
+            for a in assignments
+            if not (getattr(a, "review", None) and a.review.status == ReviewStatus.SUBMITTED)
+        ]
+    spread_cases = sorted(
+        (
+            (case, spread(values), values)
+            for case, values in totals.items()
+            if spread(values) > SPREAD_FLAG
+        ),
+        key=lambda item: -item[1],
+    )
+    released = list(
+        Assignment.objects.filter(round=round, status=AssignmentStatus.RELEASED).select_related(
+            "expert", "case"
+        )
+    )
+    submitted = [
+        a.review
+        for a in assignments
+        if getattr(a, "review", None) and a.review.status == ReviewStatus.SUBMITTED
+    ]
+    return {
+        "submitted": submitted,
+        "experts": sorted(experts.values(), key=lambda r: (r["percent"], str(r["expert"]))),
+        "done": done,
+        "total": len(assignments),
+        "percent": round_percent(done, len(assignments)),
+        "overdue": overdue,
+        "spread": spread_cases,
+        "released": released,
+    }
+
+
+def experts_for_listing():
+    return (
+        User.objects.filter(role=Role.EXPERT)
+        .select_related("expert_profile__affiliation")
+        .prefetch_related("expert_profile__fields")
+        .annotate(
+            n_active=Count("assignments", filter=Q(assignments__status=AssignmentStatus.CONFIRMED))
+        )
+        .order_by("display_name", "username")
+    )
