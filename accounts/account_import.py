@@ -42,6 +42,10 @@ class AccountRow:
     role: str
     organisation: Organisation | None
 
+    @property
+    def role_label(self):
+        return Role(self.role).label
+
 
 @dataclass
 class AccountImportPlan:

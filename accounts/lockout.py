@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from .forms import LoginForm
+from .models import User
 
 
 def lockout_response(request, response=None, credentials=None, *args, **kwargs):
@@ -20,3 +21,17 @@ def lockout_response(request, response=None, credentials=None, *args, **kwargs):
         % {"minutes": minutes},
     )
     return render(request, "accounts/login.html", {"form": form, "locked": True}, status=429)
+
+
+def lockout_username(request, credentials):
+    """The account a log-in attempt is for, however it was spelled (username or email, any case).
+
+    django-axes counts failures per this value, so "zhao" and "ZHAO@example.org"
+    share one counter.
+    """
+    typed = (credentials or {}).get("username") or request.POST.get("username", "")
+    typed = typed.strip()
+    if "@" in typed:
+        user = User.objects.filter(email__iexact=typed).only("username").first()
+        return user.username if user else typed.lower()
+    return typed

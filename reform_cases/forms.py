@@ -81,6 +81,11 @@ class CampaignForm(forms.ModelForm):
         year = self.cleaned_data["year"]
         if not 2000 <= year <= 2100:
             raise forms.ValidationError(_("请填写 2000 到 2100 之间的年份。"))
+        # The unique-year constraint is conditional on is_demo, which the form leaves out,
+        # so Django would not check it here.
+        clash = Campaign.objects.filter(year=year, is_demo=False).exclude(pk=self.instance.pk)
+        if not self.instance.is_demo and clash.exists():
+            raise forms.ValidationError(_("%(year)d 年度已有评选活动。") % {"year": year})
         return year
 
     def clean(self):
@@ -99,6 +104,9 @@ class TierForm(forms.ModelForm):
 
 
 class BaseTierFormSet(forms.BaseInlineFormSet):
+    def validate_unique(self):
+        """clean() below checks order, code and name with messages people understand."""
+
     def clean(self):
         super().clean()
         seen = {"order": set(), "code": set(), "name": set()}

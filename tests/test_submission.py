@@ -299,6 +299,7 @@ def test_a_path_in_the_file_name_is_dropped(locality_client, draft, tmp_path):
     [
         ("..\\..\\windows\\申报书.pdf", "申报书.pdf"),  # a Windows path survives the upload handler
         ("a;rm -rf *|x`.pdf", "a_rm_-rf_x_.pdf"),
+        ("\x00\x1f申报书.pdf", "申报书.pdf"),
     ],
 )
 def test_file_names_are_sanitised_by_the_service(draft, locality, name, expected):
@@ -460,9 +461,7 @@ def test_another_organisations_cases_do_not_count(locality_client, campaign, loc
 PAYLOAD = "<script>alert(1)</script>"
 
 
-def test_script_in_every_text_field_is_shown_escaped(
-    locality_client, office, ready, administrator
-):
+def test_script_in_every_text_field_is_shown_escaped(locality_client, office, ready, administrator):
     values = {name: f"{PAYLOAD}{name}" for name in TEXT_FIELDS}
     response = locality_client.post(edit_url(ready), form_data(ready, **values, submit="1"))
     assert response.url == detail_url(ready), message_text(response)
@@ -475,9 +474,7 @@ def test_script_in_every_text_field_is_shown_escaped(
         "locality detail": locality_client.get(detail_url(ready)),
         "locality edit": locality_client.get(edit_url(ready)),
         "locality list": locality_client.get(reverse("cases:mine")),
-        "administrator detail": office.get(
-            reverse("manage:case-detail", kwargs={"pk": ready.pk})
-        ),
+        "administrator detail": office.get(reverse("manage:case-detail", kwargs={"pk": ready.pk})),
         "administrator list": office.get(
             reverse("manage:submissions", kwargs={"pk": ready.campaign_id})
         ),
@@ -553,9 +550,7 @@ def test_return_with_a_reason_and_deadline(
 
 def test_return_without_a_reason_is_refused(office, campaign, locality):
     case = submitted_case(campaign, locality.organisation, locality)
-    response = office.post(
-        reverse("manage:case-return", kwargs={"pk": case.pk}), {"reason": "   "}
-    )
+    response = office.post(reverse("manage:case-return", kwargs={"pk": case.pk}), {"reason": "   "})
     assert response.status_code == 302
     assert messages_of(response)[0][0] == "error"
     case.refresh_from_db()
@@ -625,9 +620,7 @@ def test_resubmission_after_the_deadline_is_refused(
     assert case.title == before
 
 
-def test_accept_writes_an_event_and_notifies(
-    office, campaign, locality, administrator, members
-):
+def test_accept_writes_an_event_and_notifies(office, campaign, locality, administrator, members):
     case = submitted_case(campaign, locality.organisation, locality)
     response = office.post(reverse("manage:case-accept", kwargs={"pk": case.pk}))
     assert messages_of(response) == [("success", "已受理。")]

@@ -107,6 +107,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_VERBOSE = False
 ADMIN_IDLE_TIMEOUT_SECONDS = 30 * 60
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
