@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import manage_views as v
+from . import ranking_views as rv
 
 urlpatterns = [
     path("experts/", v.expert_list, name="experts"),
@@ -22,4 +23,15 @@ urlpatterns = [
     path("rounds/<int:pk>/conflicts/", v.conflict_record, name="conflict-record"),
     path("rounds/<int:pk>/progress/", v.progress, name="progress"),
     path("rounds/<int:pk>/reopen/", v.review_reopen, name="review-reopen"),
+    path("rounds/<int:pk>/ranking/", rv.ranking_page, name="ranking"),
+    path("rounds/<int:pk>/ranking/compute/", rv.ranking_compute, name="ranking-compute"),
+    path("rounds/<int:pk>/ranking/tie-break/", rv.ranking_tie_break, name="ranking-tie-break"),
+    path(
+        "rounds/<int:pk>/ranking/<int:entry_pk>/override/",
+        rv.ranking_override,
+        name="ranking-override",
+    ),
+    path("rounds/<int:pk>/ranking/lock/", rv.ranking_lock, name="ranking-lock"),
+    path("rounds/<int:pk>/ranking/shortlist/", rv.ranking_shortlist, name="ranking-shortlist"),
+    path("rounds/<int:pk>/ranking/export.xlsx", rv.ranking_export, name="ranking-export"),
 ]

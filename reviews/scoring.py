@@ -63,8 +63,7 @@ def case_aggregates(case_idx, totals, n_cases: int) -> dict[str, np.ndarray]:
     n = counts.astype(float)
     has = counts > 0
     safe_starts = np.where(has, starts, 0)
-    sums = np.add.reduceat(values, safe_starts) if values.size else np.zeros(n_cases)
-    sums = np.where(has, sums, np.nan)
+    sums = np.bincount(case_idx, weights=totals, minlength=n_cases)
     mean = np.divide(sums, n, out=np.full(n_cases, np.nan), where=has)
     low = values[safe_starts] if values.size else np.zeros(n_cases)
     high = values[np.where(has, starts + counts - 1, 0)] if values.size else np.zeros(n_cases)
@@ -75,8 +74,9 @@ def case_aggregates(case_idx, totals, n_cases: int) -> dict[str, np.ndarray]:
     median = np.where(has, (lower_mid + upper_mid) / 2, np.nan)
     trim = counts >= TRIM_FROM
     trimmed = np.where(trim, (sums - low - high) / np.maximum(n - 2, 1), mean)
-    squares = np.add.reduceat(values**2, safe_starts) if values.size else np.zeros(n_cases)
-    variance = np.divide(squares - n * mean**2, n - 1, out=np.zeros(n_cases), where=counts >= 2)
+    deviations = totals - np.nan_to_num(mean)[case_idx]
+    squares = np.bincount(case_idx, weights=deviations**2, minlength=n_cases)
+    variance = np.divide(squares, n - 1, out=np.zeros(n_cases), where=counts >= 2)
     std = np.sqrt(np.clip(variance, 0, None))
     return {"n": counts, "mean": mean, "median": median, "trimmed": trimmed, "std": std}
 

@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
+from accounts.models import Organisation
 from reform_cases.fixtures_list import FIXTURE_FILES
 from reform_cases.models import (
     Campaign,
@@ -10,6 +11,7 @@ from reform_cases.models import (
     Case,
     CaseOutcome,
     CaseStatus,
+    Field,
     normalise_title,
 )
 from tests.factories import (
@@ -35,6 +37,27 @@ def published_fixtures(db):
     """The shipped organisations, fields, the 2019 and 2020 campaigns and their cases."""
     call_command("loaddata", *FIXTURE_FILES, verbosity=0)
     return Campaign.objects.get(year=2020, is_demo=False)
+
+
+@pytest.fixture(scope="module")
+def published_fixtures_for_module(django_db_setup, django_db_blocker):
+    """The same fixtures, loaded once for a whole module of read-mostly tests.
+
+    They are committed, so each test still runs in its own transaction that is
+    rolled back; they are deleted again when the module ends. Much faster than
+    `published_fixtures` for a large parametrised matrix.
+    """
+    with django_db_blocker.unblock():
+        call_command("loaddata", *FIXTURE_FILES, verbosity=0)
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            Case.objects.all().delete()  # with events, corrections and co-organisations
+            Campaign.objects.all().delete()  # with tiers
+            Field.objects.all().delete()
+            Organisation.objects.filter(parent__isnull=False).delete()
+            Organisation.objects.all().delete()
 
 
 @pytest.fixture

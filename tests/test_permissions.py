@@ -61,7 +61,7 @@ MATRIX = (
 
 
 @pytest.fixture
-def case_pks(published_fixtures):
+def case_pks(published_fixtures_for_module, db):
     hidden = CaseFactory(campaign__year=2030, campaign__status=CampaignStatus.RANKING)
     return {PUBLIC: case_2020("“大下姜”联合体模式").pk, HIDDEN: hidden.pk}
 

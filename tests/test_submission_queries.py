@@ -64,13 +64,12 @@ def _get(client, url, n):
 
 
 @pytest.fixture
-def locality_pages(client, make_user):
+def locality_pages(client, db):
     """url of /cases/mine/ for an organisation with n cases, for n in (5, 50)."""
-    user = make_user("locality")
-    client.force_login(user)
 
     def make(n):
-        Case.objects.filter(organisation=user.organisation).delete()
+        user = UserFactory(locality=True)  # a fresh organisation each time
+        client.force_login(user)
         _cases(open_campaign(), user.organisation, n, status=CaseStatus.DRAFT)
         return reverse("cases:mine")
 
