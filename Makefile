@@ -30,6 +30,7 @@ run: venv
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_site
+	$(PY) manage.py invalidate_public_cache
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: venv

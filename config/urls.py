@@ -11,6 +11,7 @@ urlpatterns = [
     path("results/", include(case_urls.results_urls)),
     path("cases/", include(case_urls.cases_urls)),
     path("calls/", include(case_urls.calls_urls)),
+    path("api/", include(case_urls.api_urls)),
     path("manage/", include("config.manage_urls")),
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),

@@ -13,6 +13,8 @@ class NotificationKind(models.TextChoices):
     CASE_ACCEPTED = "case_accepted", _("案例已受理")
     CASE_INELIGIBLE = "case_ineligible", _("案例不予受理")
     EXPERT_ASSIGNED = "expert_assigned", _("评审任务分配")
+    CASE_OUTCOME = "case_outcome", _("评选结果")
+    OBJECTION_RECEIVED = "objection_received", _("收到异议")
 
 
 class DeliveryStatus(models.TextChoices):

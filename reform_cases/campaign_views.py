@@ -15,6 +15,10 @@ from .forms import CampaignFileForm, CampaignForm, StatusChangeForm, TierFormSet
 from .markup import render_call
 from .models import Campaign, CampaignFile, CampaignStatus, CaseStatus
 
+# Notice copies the ranking onto the cases and publication notifies localities:
+# they go through their own services, never through the plain status form.
+SERVICE_ONLY = (CampaignStatus.NOTICE, CampaignStatus.PUBLISHED)
+
 
 def _campaigns_with_counts():
     counted = {
@@ -72,7 +76,7 @@ def campaign_detail(request, pk):
             "tiers": campaign.tiers.order_by("order"),
             "forward": campaign_services.FORWARD.get(campaign.status),
             "backward": campaign_services.BACKWARD.get(campaign.status),
-            "targets": [(t, CampaignStatus(t).label) for t in targets],
+            "targets": [(t, CampaignStatus(t).label) for t in targets if t not in SERVICE_ONLY],
             "changes": campaign.status_changes.select_related("actor")[:50],
             "files": campaign.files.all(),
             "file_form": CampaignFileForm(),
@@ -88,6 +92,11 @@ def campaign_status(request, pk):
     form = StatusChangeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请求无效,请重试。"))
+        return redirect("manage:campaign-detail", pk=pk)
+    if form.cleaned_data["to"] in SERVICE_ONLY:
+        messages.error(
+            request, _("公示和发布有专门的步骤:请在排名页面发布公示,公示结束后在此页面发布结果。")
+        )
         return redirect("manage:campaign-detail", pk=pk)
     try:
         campaign = campaign_services.change_campaign_status(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import campaign_views, check_views, manage_views
+from . import campaign_views, check_views, manage_views, publication_views
 
 urlpatterns = [
     path("", campaign_views.dashboard, name="dashboard"),
@@ -25,6 +25,13 @@ urlpatterns = [
     path("cases/<int:pk>/accept/", check_views.case_accept, name="case-accept"),
     path("cases/<int:pk>/return/", check_views.case_return, name="case-return"),
     path("cases/<int:pk>/ineligible/", check_views.case_ineligible, name="case-ineligible"),
+    path("campaigns/<int:pk>/objections/", publication_views.objection_list, name="objections"),
+    path("campaigns/<int:pk>/publish/", publication_views.publish, name="publish"),
+    path(
+        "objections/<int:pk>/answer/", publication_views.objection_answer, name="objection-answer"
+    ),
+    path("objections/<int:pk>/file/", publication_views.objection_file, name="objection-file"),
+    path("cases/<int:pk>/correct/", publication_views.case_correct, name="case-correct"),
     path("results/import/", manage_views.results_import, name="results-import"),
     path("results/import/apply/", manage_views.results_import_apply, name="results-import-apply"),
 ]

@@ -97,6 +97,7 @@ class Campaign(models.Model):
     submission_closes_at = models.DateTimeField(_("申报截止"), null=True, blank=True)
     announced_on = models.DateField(_("揭晓日期"), null=True, blank=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    notice_ends_at = models.DateTimeField(_("公示截止"), null=True, blank=True)
     description = models.TextField(_("简介"), blank=True)
     description_en = models.TextField(_("英文简介"), blank=True)
     sources = models.TextField(
@@ -508,3 +509,51 @@ class AttachmentDownload(models.Model):
 
     def __str__(self):
         return f"{self.attachment_id} {self.user_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ObjectionStatus(models.TextChoices):
+    OPEN = "open", _("待答复")
+    UPHELD = "upheld", _("成立")
+    DISMISSED = "dismissed", _("不成立")
+
+
+def objection_file_path(instance, filename):
+    return f"objections/{instance.campaign_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class Objection(models.Model):
+    """An objection raised by anyone during the public notice (公示), answered in writing."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="objections")
+    case = models.ForeignKey(
+        Case,
+        verbose_name=_("涉及案例"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="objections",
+    )
+    name = models.CharField(_("姓名或单位"), max_length=100)
+    contact = models.CharField(_("联系方式"), max_length=100)
+    text = models.TextField(_("异议内容"))
+    file = models.FileField(_("附件"), upload_to=objection_file_path, max_length=300, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    status = models.CharField(
+        _("处理结果"), max_length=20, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN
+    )
+    answer = models.TextField(_("书面答复"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("异议")
+        verbose_name_plural = _("异议")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["ip_address", "created_at"])]
+
+    def __str__(self):
+        return f"{self.campaign.year} · {self.name}"

@@ -141,3 +141,96 @@ def home_overview(campaign):
     return [
         TierSection(tier=t, listed=counts.get(t.pk, 0)) for t in campaign.tiers.order_by("order")
     ]
+
+
+def results_statistics(campaign):
+    """Listed cases by city and by field, per tier, with bar widths for the chart."""
+    tiers = list(campaign.tiers.order_by("order"))
+    rows = (
+        Case.objects.public()
+        .filter(campaign=campaign)
+        .values("region__name", "field__name", "tier_id", "outcome")
+        .annotate(n=Count("id"))
+    )
+    by_region, by_field = {}, {}
+    for row in rows:
+        for table, key in (
+            (by_region, row["region__name"] or "—"),
+            (by_field, row["field__name"] or "—"),
+        ):
+            counts = table.setdefault(
+                key, {"total": 0, "tiers": {t.pk: 0 for t in tiers}, "selected": 0}
+            )
+            counts["total"] += row["n"]
+            if row["tier_id"] in counts["tiers"]:
+                counts["tiers"][row["tier_id"]] += row["n"]
+            elif row["outcome"] == CaseOutcome.SELECTED:
+                counts["selected"] += row["n"]
+
+    def table(data):
+        biggest = max((v["total"] for v in data.values()), default=0) or 1
+        result = [
+            {
+                "name": name,
+                "total": v["total"],
+                "per_tier": [v["tiers"][t.pk] for t in tiers],
+                "selected": v["selected"],
+                "width": round(100 * v["total"] / biggest),
+            }
+            for name, v in data.items()
+        ]
+        return sorted(result, key=lambda r: (-r["total"], r["name"]))
+
+    counts = tier_counts(campaign)
+    sections = [TierSection(tier=t, listed=counts.get(t.pk, 0)) for t in tiers]
+    return {
+        "tiers": tiers,
+        "sections": sections,
+        "incomplete": any(s.incomplete for s in sections),
+        "by_region": table(by_region),
+        "by_field": table(by_field),
+        "listed": sum(counts.values()),
+    }
+
+
+def open_data(campaign, base_url: str) -> dict:
+    """The public list as plain data: tiers, units, region, field, links; never a score."""
+    items = []
+    for case in public_cases(campaign):
+        units = [case.organisation] if case.organisation else []
+        units += list(case.co_organisations.all())
+        items.append(
+            {
+                "id": case.pk,
+                "title": case.title,
+                "tier": case.tier.code if case.tier else None,
+                "tier_name": case.tier.name if case.tier else None,
+                "outcome": case.outcome,
+                "rank": case.rank,
+                "units": [u.name for u in units],
+                "region": case.region.name if case.region else None,
+                "field": case.field.name if case.field else None,
+                "evidence": case.evidence or None,
+                "url": f"{base_url}/cases/{case.pk}/",
+            }
+        )
+    counts = tier_counts(campaign)
+    return {
+        "year": campaign.year,
+        "title": campaign.title,
+        "status": campaign.status,
+        "announced_on": campaign.announced_on.isoformat() if campaign.announced_on else None,
+        "notice_ends_at": campaign.notice_ends_at.isoformat() if campaign.notice_ends_at else None,
+        "tiers": [
+            {
+                "code": t.code,
+                "name": t.name,
+                "name_en": t.name_en,
+                "quota": t.quota,
+                "listed": counts.get(t.pk, 0),
+            }
+            for t in campaign.tiers.order_by("order")
+        ],
+        "complete": all(counts.get(t.pk, 0) >= t.quota for t in campaign.tiers.all()),
+        "cases": items,
+    }

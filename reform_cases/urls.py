@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import campaign_views, locality_views, views
+from . import campaign_views, locality_views, publication_views, views
 
 results_urls = (
     [
@@ -8,6 +8,8 @@ results_urls = (
         path("<int:year>/", views.results_year, name="year"),
         path("<int:year>/export.csv", views.export_csv, name="export-csv"),
         path("<int:year>/export.xlsx", views.export_xlsx, name="export-xlsx"),
+        path("<int:year>/stats/", publication_views.statistics, name="stats"),
+        path("<int:year>/objection/", publication_views.objection, name="objection"),
     ],
     "results",
 )
@@ -42,4 +44,9 @@ calls_urls = (
         path("<int:year>/files/<int:file_pk>/", campaign_views.call_file, name="file"),
     ],
     "calls",
+)
+
+api_urls = (
+    [path("results/<int:year>.json", publication_views.open_data, name="results")],
+    "api",
 )

@@ -144,3 +144,7 @@ class ExpertProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper(_("保存"))
+
+
+class NoticeForm(forms.Form):
+    ends_at = forms.DateTimeField(label=_("公示截止"), widget=ShanghaiDateTimeInput())

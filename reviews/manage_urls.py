@@ -33,5 +33,6 @@ urlpatterns = [
     ),
     path("rounds/<int:pk>/ranking/lock/", rv.ranking_lock, name="ranking-lock"),
     path("rounds/<int:pk>/ranking/shortlist/", rv.ranking_shortlist, name="ranking-shortlist"),
+    path("rounds/<int:pk>/ranking/notice/", rv.ranking_notice, name="ranking-notice"),
     path("rounds/<int:pk>/ranking/export.xlsx", rv.ranking_export, name="ranking-export"),
 ]

@@ -4,6 +4,8 @@ The arithmetic is in `scoring` (arrays in, arrays out); this module feeds it
 with one query for the round and writes the results.
 """
 
+from decimal import ROUND_HALF_UP, Decimal
+
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,6 +14,7 @@ from django.utils.translation import gettext as _
 from reform_cases.campaign_services import change_campaign_status
 from reform_cases.exceptions import InvalidTransition
 from reform_cases.models import CampaignStatus
+from reform_cases.publication_services import start_notice
 
 from . import scoring
 from .models import (
@@ -259,3 +262,27 @@ def shortlist(
         chosen = [e for e in entries if e.rank <= tied_rank]
     target.cases.add(*[e.case_id for e in chosen])
     return len(chosen)
+
+
+@transaction.atomic
+def publish_notice(*, round: ReviewRound, by, ends_at):
+    """Put the locked ranking of the final round on public notice (tiers and ranks copied onto cases)."""
+    round = ReviewRound.objects.select_related("campaign").get(pk=round.pk)
+    last = round.campaign.rounds.order_by("-order").first()
+    if last.pk != round.pk:
+        raise InvalidTransition(
+            _("等次以最后一轮评审为准,请从“%(name)s”发布公示。") % {"name": last.name}
+        )
+    outcomes = {}
+    for entry in RankingEntry.objects.filter(round=round).select_related("final_tier"):
+        score = None if entry.basis_value is None else round_score(entry.basis_value)
+        outcomes[entry.case_id] = (
+            entry.final_tier,
+            entry.rank if entry.final_tier else None,
+            score,
+        )
+    return start_notice(campaign=round.campaign, by=by, ends_at=ends_at, outcomes=outcomes)
+
+
+def round_score(value):
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

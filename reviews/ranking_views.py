@@ -17,6 +17,7 @@ from reform_cases.exports import XLSX_TYPE
 from reform_cases.models import Tier
 
 from . import ranking
+from .forms import NoticeForm
 from .models import RankingBasis, RankingEntry, RankingFlag, ReviewRound, TierOverride
 
 PAGE_SIZE = 250
@@ -74,6 +75,7 @@ def ranking_page(request, pk):
             "querystring": f"sort={sort}",
             "later_rounds": later_rounds,
             "can_adjust": round.campaign.status == "ranking",
+            "can_notice": round.campaign.status == "locked",
         },
     )
 
@@ -208,3 +210,20 @@ def ranking_export(request, pk):
 
 def _r(value):
     return None if value is None else round(value, 2)
+
+
+@administrator_required
+@require_POST
+def ranking_notice(request, pk):
+    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    form = NoticeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写有效的公示截止时间。"))
+        return redirect("manage:ranking", pk=pk)
+    try:
+        ranking.publish_notice(round=round, by=request.user, ends_at=form.cleaned_data["ends_at"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("manage:ranking", pk=pk)
+    messages.success(request, _("公示已发布,公示名单已在结果页公开。"))
+    return redirect("manage:campaign-detail", pk=round.campaign_id)

@@ -14,6 +14,7 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest
+from django.db import connections
 
 from accounts.models import Role
 from reform_cases.models import Case, CaseEventKind, CaseStatus
@@ -53,7 +54,18 @@ def browser():
 
 
 @pytest.fixture
-def scene(live_server, settings, tmp_path):
+def orm(browser):
+    """Close the connections the test opened while Playwright's loop was running.
+
+    With an event loop running in this thread, Django keeps those connections apart
+    from pytest-django's own; left open, PostgreSQL refuses to drop the test database.
+    """
+    yield
+    connections.close_all()
+
+
+@pytest.fixture
+def scene(orm, live_server, settings, tmp_path):
     """An open campaign, a county's user, a partner unit, an administrator; a PDF on disk."""
     settings.MEDIA_ROOT = tmp_path / "media"
     city = CityFactory(name="测试市(浏览器)")

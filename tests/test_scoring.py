@@ -187,11 +187,12 @@ def test_numpy_and_decimal_versions_agree_on_many_random_reviews():
         assert abs(float(decimal) - total) <= 0.005 + 1e-9
 
 
-def test_spread_is_the_population_standard_deviation():
-    # Totals 40 and 90: mean 65, deviations ±25 → σ = 25 (the progress page flags > 15).
-    assert spread([40, 90]) == pytest.approx(25.0)
-    # 70, 80, 90: mean 80, squared deviations 100, 0, 100 → σ = √(200/3) = 8.1649…
-    assert spread([70, 80, 90]) == pytest.approx((200 / 3) ** 0.5)
+def test_spread_is_the_sample_standard_deviation():
+    # Totals 40 and 90: mean 65, deviations ±25 → σ = √((625 + 625) / (2 − 1)) = 35.355…
+    # (the progress page flags a spread above 15).
+    assert spread([40, 90]) == pytest.approx(1250**0.5)
+    # 70, 80, 90: mean 80, squared deviations 100, 0, 100 → σ = √(200 / 2) = 10.
+    assert spread([70, 80, 90]) == pytest.approx(10.0)
     # One review or none has no spread.
     assert spread([55]) == 0.0
     assert spread([]) == 0.0

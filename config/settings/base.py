@@ -183,3 +183,5 @@ LOGGING = {
 SITE_NAME = _("改革创新实践案例评选")
 # Absolute links in emails (invitations, password resets).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Only behind a proxy that sets X-Forwarded-For itself may the header be trusted (objection limits).
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
