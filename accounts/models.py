@@ -141,6 +141,18 @@ class User(AbstractUser):
             self.is_staff = True
         super().save(*args, **kwargs)
 
+    def has_perm(self, perm, obj=None):
+        # The organising office uses the Django admin; which fields it may change
+        # there is decided by the admin classes (status, tier, outcome are read-only).
+        if self.is_active and self.role == Role.ADMINISTRATOR:
+            return True
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label):
+        if self.is_active and self.role == Role.ADMINISTRATOR:
+            return True
+        return super().has_module_perms(app_label)
+
     @property
     def is_locality(self):
         return self.role == Role.LOCALITY

@@ -163,7 +163,7 @@ def set_active(*, user, by, active: bool, reason: str = ""):
 def move_to_organisation(*, user, by, organisation, reason: str = ""):
     """Move a locality user to another organisation; recorded and told to the user."""
 
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
     if user.role != Role.LOCALITY:
         raise ValidationError(_("只有申报单位用户需要绑定单位。"))
     if organisation is None:

@@ -27,7 +27,7 @@ def deliver(pk: int) -> str:
     """Send one pending notification once; a sent row is never sent again."""
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(of=("self",))
             .select_related("recipient")
             .filter(pk=pk)
             .first()

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ReformCasesConfig(AppConfig):
     name = "reform_cases"
     verbose_name = _("评选活动与案例")
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

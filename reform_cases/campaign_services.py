@@ -78,7 +78,7 @@ def change_campaign_status(
     *, campaign: Campaign, by, to: str, confirm: bool = False, note: str = ""
 ) -> Campaign:
     """Move a campaign to the next (or previous) status of the award."""
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
     if to not in allowed_targets(campaign):
         raise InvalidTransition(
             _("不能从“%(current)s”直接变更为“%(target)s”。")

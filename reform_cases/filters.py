@@ -27,4 +27,5 @@ class ResultsFilter(django_filters.FilterSet):
     @staticmethod
     def canonical_query(params) -> str:
         """The filter part of a query string, in a fixed order, for cache keys."""
-        return "&".join(f"{k}={params.get(k, '')[:20]}" for k in ("region", "field"))
+        pairs = ((k, params.get(k, "")[:20]) for k in ("region", "field"))
+        return "&".join(f"{k}={v}" for k, v in pairs if v)

@@ -41,7 +41,12 @@ def cached_page(request, name: str, build, *, query: str = "") -> HttpResponse:
         public_cache.set_page(body_key, cached)
     html = render_to_string(
         "public/page.html",
-        {"body": mark_safe(cached["body"]), "page_title": cached["title"]},
+        {
+            "body": mark_safe(cached["body"]),
+            "page_title": cached["title"],
+            # The page may be served to everyone: only its canonical address goes in it.
+            "language_next": request.path + (f"?{query}" if query else ""),
+        },
         request=request,
     )
     if anonymous:

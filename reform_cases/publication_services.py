@@ -40,13 +40,15 @@ def start_notice(*, campaign: Campaign, by, ends_at, outcomes: dict) -> Campaign
     `outcomes` maps case ids to (tier or None, rank or None, score or None);
     accepted cases missing from it are not awarded.
     """
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
     if campaign.status != CampaignStatus.LOCKED:
         raise InvalidTransition(_("排名锁定后才能发布公示。"))
     if ends_at is None or ends_at <= timezone.now():
         raise ValidationError({"ends_at": _("公示截止时间必须晚于现在。")})
     cases = list(
-        Case.objects.select_for_update().filter(campaign=campaign, status=CaseStatus.ACCEPTED)
+        Case.objects.select_for_update(of=("self",)).filter(
+            campaign=campaign, status=CaseStatus.ACCEPTED
+        )
     )
     for case in cases:
         tier, rank, score = outcomes.get(case.pk, (None, None, None))
@@ -80,7 +82,7 @@ def submit_objection(
     *, campaign: Campaign, case=None, name: str, contact: str, text: str, ip=None, upload=None
 ):
     """Anyone may object during the notice; at most five a day from one address."""
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
     if campaign.status != CampaignStatus.NOTICE or campaign.is_demo:
         raise InvalidTransition(_("该评选结果不在公示期,不受理异议。"))
     if campaign.notice_ends_at and timezone.now() > campaign.notice_ends_at:
@@ -124,7 +126,7 @@ def answer_objection(
 ) -> Objection:
     """Answer in writing; an upheld objection may change the case's tier through a recorded correction."""
     objection = (
-        Objection.objects.select_for_update()
+        Objection.objects.select_for_update(of=("self",))
         .select_related("case", "campaign")
         .get(pk=objection.pk)
     )
@@ -152,7 +154,7 @@ def answer_objection(
 @transaction.atomic
 def publish_results(*, campaign: Campaign, by) -> Campaign:
     """After the notice and every objection answered: publish and tell each locality its outcome."""
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
     if campaign.status != CampaignStatus.NOTICE:
         raise InvalidTransition(_("只有公示中的评选结果可以发布。"))
     if campaign.notice_ends_at and timezone.now() < campaign.notice_ends_at:

@@ -59,8 +59,11 @@ class ResultsPage:
 
 def public_campaigns():
     """Every public campaign, newest first, with its number of listed cases."""
-    return Campaign.objects.public().annotate(
-        listed=Count("cases", filter=Q(cases__outcome__in=PUBLIC_OUTCOMES))
+    # annotate() drops Meta.ordering, so the order is explicit.
+    return (
+        Campaign.objects.public()
+        .annotate(listed=Count("cases", filter=Q(cases__outcome__in=PUBLIC_OUTCOMES)))
+        .order_by("-year")
     )
 
 

@@ -57,7 +57,7 @@ def correct_case(*, case: Case, by, reason: str, changes: dict) -> list[Correcti
     if unknown:
         raise ValueError(f"Not correctable: {sorted(unknown)}")
     case = (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("tier", "organisation", "region", "field")
         .get(pk=case.pk)
     )

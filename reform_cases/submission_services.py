@@ -54,7 +54,7 @@ def _members(organisation):
 
 
 def _locked(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("campaign").get(pk=case.pk)
+    return Case.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=case.pk)
 
 
 def window_is_open(campaign: Campaign, now=None) -> bool:
@@ -107,7 +107,7 @@ def missing_for_submission(case: Case) -> list[str]:
 def create_draft(*, campaign: Campaign, by, data: dict, co_organisations=()) -> Case:
     if by.role != Role.LOCALITY or not by.organisation_id:
         raise InvalidTransition(_("只有申报单位用户可以申报案例。"))
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
     if campaign.status != CampaignStatus.OPEN or campaign.is_public:
         raise InvalidTransition(_("该评选活动目前不接受申报。"))
     case = Case(campaign=campaign, organisation=by.organisation, created_by=by)
@@ -174,7 +174,7 @@ def submit_case(*, case: Case, by) -> Case:
     limit = campaign.max_cases_per_organisation
     if kind == CaseEventKind.SUBMITTED and limit:
         used = (
-            Case.objects.select_for_update()
+            Case.objects.select_for_update(of=("self",))
             .filter(
                 campaign=campaign, organisation_id=case.organisation_id, status__in=COUNTED_STATUSES
             )

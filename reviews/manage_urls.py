@@ -20,6 +20,9 @@ urlpatterns = [
         "rounds/<int:pk>/assign/<int:assignment_pk>/remove/", v.assign_remove, name="assign-remove"
     ),
     path("rounds/<int:pk>/assign/confirm/", v.assign_confirm, name="assign-confirm"),
+    path("rounds/<int:pk>/assign/auto/", v.assign_auto, name="assign-auto"),
+    path("rounds/<int:pk>/assign/fill-gap/", v.assign_fill_gap, name="assign-fill-gap"),
+    path("rounds/<int:pk>/assign/<int:assignment_pk>/swap/", v.assign_swap, name="assign-swap"),
     path("rounds/<int:pk>/conflicts/", v.conflict_record, name="conflict-record"),
     path("rounds/<int:pk>/progress/", v.progress, name="progress"),
     path("rounds/<int:pk>/reopen/", v.review_reopen, name="review-reopen"),

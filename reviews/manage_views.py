@@ -14,7 +14,7 @@ from accounts.permissions import administrator_required
 from accounts.tabular import TableFileError
 from reform_cases.models import Campaign, Case
 
-from . import selectors, services
+from . import auto_assign, selectors, services
 from .conflicts import conflict_table
 from .expert_import import apply_expert_import, plan_expert_import, read_expert_rows
 from .forms import (
@@ -331,3 +331,77 @@ def review_reopen(request, pk):
         else:
             messages.success(request, _("评分已重新开放,专家可以修改后再提交。"))
     return redirect("manage:progress", pk=review.assignment.round_id)
+
+
+@administrator_required
+@require_POST
+def assign_auto(request, pk):
+    round = get_object_or_404(ReviewRound, pk=pk)
+    proposal = auto_assign.propose_assignment(
+        round=round, by=request.user, accept_partial=request.POST.get("accept_partial") == "on"
+    )
+    for problem in proposal.problems:
+        messages.error(request, problem)
+    if proposal.applied:
+        messages.success(
+            request,
+            _(
+                "已生成分配方案:新增 %(created)d 项(保留已确认 %(kept)d 项),避开 %(conflicts)d 对回避关系,"
+                "专家负荷 %(min)d–%(max)d 件。请检查、调整后确认。"
+            )
+            % {
+                "created": proposal.created,
+                "kept": proposal.kept,
+                "conflicts": proposal.conflicts_avoided,
+                "min": proposal.min_load,
+                "max": proposal.max_load,
+            },
+        )
+    else:
+        messages.warning(
+            request, _("没有完整的分配方案,未做任何分配。请调整后重试,或勾选“接受部分分配”。")
+        )
+    return redirect("manage:assign", pk=pk)
+
+
+@administrator_required
+@require_POST
+def assign_fill_gap(request, pk):
+    round = get_object_or_404(ReviewRound, pk=pk)
+    try:
+        case = round.cases.get(pk=int(request.POST.get("case", "")))
+    except (ValueError, Case.DoesNotExist):
+        raise Http404 from None
+    try:
+        assignment = auto_assign.fill_gap(round=round, case=case, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("已由 %(expert)s 补上“%(case)s”,并已通知。")
+            % {"expert": assignment.expert, "case": case},
+        )
+    return redirect("manage:progress", pk=pk)
+
+
+@administrator_required
+@require_POST
+def assign_swap(request, pk, assignment_pk):
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("case"), pk=assignment_pk, round_id=pk
+    )
+    try:
+        expert = User.objects.select_related("expert_profile__affiliation").get(
+            pk=int(request.POST.get("expert", "")), role=Role.EXPERT
+        )
+    except (ValueError, User.DoesNotExist):
+        messages.error(request, _("请选择专家。"))
+        return redirect("manage:assign", pk=pk)
+    try:
+        services.swap_assignment(assignment=assignment, expert=expert, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已换为 %(expert)s。") % {"expert": expert})
+    return redirect(f"/manage/rounds/{pk}/assign/#case-{assignment.case_id}")

@@ -78,7 +78,11 @@ def _index(ids):
 @transaction.atomic
 def compute_ranking(*, round: ReviewRound, by) -> list[RankingEntry]:
     """(Re)compute the round's ranking. Manual overrides are kept."""
-    round = ReviewRound.objects.select_for_update().select_related("campaign").get(pk=round.pk)
+    round = (
+        ReviewRound.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .get(pk=round.pk)
+    )
     campaign = round.campaign
     config = config_for(campaign)
     tiers = list(campaign.tiers.order_by("order"))
@@ -175,7 +179,7 @@ def _require_ranking_status(round):
 def override_tier(*, entry: RankingEntry, by, tier, reason: str) -> TierOverride:
     """Change a case's tier by hand, with a written reason that is recorded."""
     entry = (
-        RankingEntry.objects.select_for_update()
+        RankingEntry.objects.select_for_update(of=("self",))
         .select_related("round__campaign", "final_tier")
         .get(pk=entry.pk)
     )

@@ -106,7 +106,7 @@ def round_experts(round: ReviewRound):
 @transaction.atomic
 def assign_expert(*, round: ReviewRound, case, expert, by) -> Assignment:
     """Propose one expert for one case; a conflicted pair is refused with the reason."""
-    round = ReviewRound.objects.select_for_update().get(pk=round.pk)
+    round = ReviewRound.objects.select_for_update(of=("self",)).get(pk=round.pk)
     if not round.cases.filter(pk=case.pk).exists():
         raise InvalidTransition(_("该案例不在本轮评审范围内。"))
     if expert.role != Role.EXPERT or not expert.is_active:
@@ -138,10 +138,43 @@ def assign_expert(*, round: ReviewRound, case, expert, by) -> Assignment:
 
 @transaction.atomic
 def remove_assignment(*, assignment: Assignment, by) -> None:
-    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    assignment = Assignment.objects.select_for_update(of=("self",)).get(pk=assignment.pk)
     if Review.objects.filter(assignment=assignment).exists():
         raise InvalidTransition(_("该专家已开始评分,不能取消分配。"))
     assignment.delete()
+
+
+@transaction.atomic
+def swap_assignment(*, assignment: Assignment, expert, by) -> Assignment:
+    """Replace the expert of an unstarted assignment; the new pair is checked like any other."""
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("round", "case")
+        .get(pk=assignment.pk)
+    )
+    if Review.objects.filter(assignment=assignment).exists():
+        raise InvalidTransition(_("该专家已开始评分,不能更换。"))
+    round, case, status = assignment.round, assignment.case, assignment.status
+    assignment.delete()
+    new = assign_expert(round=round, case=case, expert=expert, by=by)
+    if status == AssignmentStatus.CONFIRMED:
+        # The original was confirmed: confirm the replacement and tell the new expert.
+        new.status = AssignmentStatus.CONFIRMED
+        new.confirmed_at = new.notified_at = timezone.now()
+        new.save(update_fields=["status", "confirmed_at", "notified_at"])
+        notify(
+            [expert],
+            kind="expert_assigned",
+            obj=round,
+            context={
+                "cases": [case],
+                "round": round,
+                "deadline": timezone.localtime(round.closes_at).strftime("%Y-%m-%d %H:%M"),
+                "blind": round.blind,
+            },
+            link=f"{settings.SITE_URL}/review/",
+        )
+    return new
 
 
 @transaction.atomic
@@ -149,7 +182,7 @@ def confirm_assignments(*, round: ReviewRound, by) -> int:
     """Confirm the proposed assignments and tell each expert once (cases, deadline, link)."""
     now = timezone.now()
     proposed = list(
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .filter(round=round, status=AssignmentStatus.PROPOSED)
         .select_related("expert", "case")
     )
@@ -182,7 +215,7 @@ def confirm_assignments(*, round: ReviewRound, by) -> int:
 @transaction.atomic
 def declare_conflict(*, assignment: Assignment, by, reason: str) -> Conflict:
     """The expert declares a conflict: the assignment is released for reassignment."""
-    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    assignment = Assignment.objects.select_for_update(of=("self",)).get(pk=assignment.pk)
     if assignment.expert_id != by.pk:
         raise InvalidTransition(_("只能为分配给自己的案例申报回避。"))
     if not (reason or "").strip():
@@ -210,7 +243,7 @@ def record_conflict(*, expert, case, by, reason: str) -> Conflict:
         case=case,
         defaults={"source": ConflictSource.RECORDED, "reason": reason.strip(), "recorded_by": by},
     )
-    for assignment in Assignment.objects.select_for_update().filter(
+    for assignment in Assignment.objects.select_for_update(of=("self",)).filter(
         expert=expert, case=case, status__in=ACTIVE
     ):
         if Review.objects.filter(assignment=assignment, status=ReviewStatus.SUBMITTED).exists():
@@ -271,7 +304,7 @@ def save_review(
     problem is reported at once; nothing is saved when any value is invalid.
     """
     assignment = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("round__campaign", "case")
         .get(pk=assignment.pk)
     )
@@ -289,7 +322,9 @@ def save_review(
         )
     if not has_pledged(round, by):
         raise InvalidTransition(_("请先阅读并接受评审承诺书。"))
-    review, _created = Review.objects.select_for_update().get_or_create(assignment=assignment)
+    review, _created = Review.objects.select_for_update(of=("self",)).get_or_create(
+        assignment=assignment
+    )
     if review.status == ReviewStatus.SUBMITTED:
         raise InvalidTransition(_("评分已提交,不能再修改。"))
     criteria = list(round.campaign.criteria.all())
@@ -335,7 +370,9 @@ def save_review(
 @transaction.atomic
 def reopen_review(*, review: Review, by, reason: str) -> Review:
     review = (
-        Review.objects.select_for_update().select_related("assignment__round").get(pk=review.pk)
+        Review.objects.select_for_update(of=("self",))
+        .select_related("assignment__round")
+        .get(pk=review.pk)
     )
     if review.status != ReviewStatus.SUBMITTED:
         raise InvalidTransition(_("只有已提交的评分可以重新开放。"))

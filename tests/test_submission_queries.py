@@ -91,7 +91,7 @@ def check_pages(client, make_user):
 
 
 @pytest.mark.parametrize("pages", ["locality_pages", "check_pages"])
-def test_list_queries_do_not_grow_with_the_cases(request, pages):
+def test_list_queries_do_not_grow_with_the_cases(db, request, pages):
     client, make = request.getfixturevalue(pages)
     counts = {n: _get(client, make(n), n)[0] for n in (5, 50)}
     print(f"{pages}: {counts}")
@@ -99,7 +99,7 @@ def test_list_queries_do_not_grow_with_the_cases(request, pages):
 
 
 @pytest.mark.parametrize("pages", ["locality_pages", "check_pages"])
-def test_list_queries_stay_within_budget(request, pages, django_assert_max_num_queries):
+def test_list_queries_stay_within_budget(db, request, pages, django_assert_max_num_queries):
     client, make = request.getfixturevalue(pages)
     for n in (5, 50):
         url = make(n)
