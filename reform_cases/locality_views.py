@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
@@ -19,12 +20,12 @@ from .models import Attachment, AttachmentDownload, Case, CaseEventKind, CaseSta
 locality_required = role_required(Role.LOCALITY)
 
 NEXT_STEP = {
-    CaseStatus.DRAFT: _("完善内容和附件后提交"),
-    CaseStatus.SUBMITTED: _("等待形式审查"),
-    CaseStatus.RETURNED: _("按退回理由修改后重新提交"),
-    CaseStatus.ACCEPTED: _("已进入评审,等待结果"),
-    CaseStatus.INELIGIBLE: _("不予受理"),
-    CaseStatus.WITHDRAWN: _("已撤回"),
+    CaseStatus.DRAFT: gettext_lazy("完善内容和附件后提交"),
+    CaseStatus.SUBMITTED: gettext_lazy("等待形式审查"),
+    CaseStatus.RETURNED: gettext_lazy("按退回理由修改后重新提交"),
+    CaseStatus.ACCEPTED: gettext_lazy("已进入评审,等待结果"),
+    CaseStatus.INELIGIBLE: gettext_lazy("不予受理"),
+    CaseStatus.WITHDRAWN: gettext_lazy("已撤回"),
 }
 
 

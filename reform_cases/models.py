@@ -389,6 +389,18 @@ class CaseEvent(models.Model):
         return f"{self.case_id} {self.kind} {self.at:%Y-%m-%d}"
 
 
+CORRECTION_LABELS = {
+    "title": _("案例名称"),
+    "award": _("等次"),
+    "organisation": _("申报单位"),
+    "co_organisations": _("共同实施单位"),
+    "region": _("地区"),
+    "field": _("领域"),
+    "summary": _("案例简介"),
+    "evidence": _("来源"),
+}
+
+
 class Correction(models.Model):
     """A recorded change to public data: who, when, old → new, why. Listed publicly."""
 
@@ -414,6 +426,10 @@ class Correction(models.Model):
 
     def __str__(self):
         return f"{self.case} · {self.field_name}"
+
+    @property
+    def field_label(self):
+        return CORRECTION_LABELS.get(self.field_name, self.field_name)
 
 
 def campaign_file_path(instance, filename):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.services import UnitPlan, find_region, plan_unit
 from accounts.tabular import TableFileError, read_table
 
-from .models import Campaign, Case, CaseOutcome, Field, normalise_title
+from .models import CORRECTION_LABELS, Campaign, Case, CaseOutcome, Field, normalise_title
 from .services import award_label
 
 COLUMNS = ("year", "tier", "title", "units", "region", "field", "evidence")
@@ -53,6 +53,10 @@ class RowPlan:
     @property
     def award(self):
         return award_label(self.tier, self.outcome)
+
+    @property
+    def labelled_changes(self):
+        return [(CORRECTION_LABELS.get(name, name), old, new) for name, old, new in self.changes]
 
 
 @dataclass

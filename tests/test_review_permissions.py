@@ -132,7 +132,7 @@ POST_MATRIX = [
     *_row("manage:expert-edit", {"pk": EXPERT}, MANAGE_ACTION, data={"institution": "某研究院", "inside_province": "", "max_cases_per_round": "9"}, changes=True),  # fmt: skip
     *_row("manage:panels", {"pk": CAMPAIGN}, MANAGE_ACTION, data={"name": "新评审组"}, changes=True),
     *_row("manage:panel-edit", {"pk": PANEL}, MANAGE_ACTION, data={"name": "改名的评审组"}, changes=True),  # fmt: skip
-    *_row("manage:rubric", {"pk": CAMPAIGN}, MANAGE_ACTION, data={"defaults": "1"}, changes=True),
+    *_row("manage:rubric", {"pk": CAMPAIGN}, MANAGE_ACTION, data={"defaults": "1"}, changes=False),
     *_row("manage:rounds", {"pk": CAMPAIGN}, MANAGE_ACTION, data="round", changes=True),
     *_row("manage:round-edit", {"pk": ROUND}, MANAGE_ACTION, data="round-edit", changes=True),
     *_row("manage:round-add-cases", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=True),
@@ -158,6 +158,7 @@ def world(db, settings, tmp_path, owning_organisation, make_user):
     w.other_case = accepted_case(w.campaign, title="另一个案例")
     w.file = _attach(w.case, "本单位申报书.pdf")
     w.other_file = _attach(w.other_case, "另一个申报书.pdf")
+    accepted_case(w.campaign, title="后来受理的案例")  # not in the round yet
     w.users = {
         "locality": make_user("locality"),
         "assigned_expert": make_expert(name="已分配专家"),
@@ -465,7 +466,7 @@ def test_other_experts_drafts_are_never_shown(pair):
     p = pair.setup(Visibility.AFTER_OWN)
     third = make_expert(name="第三位")
     # 0.96 × 50 + 20 + 16/15 × 30 = 100 → a draft has no total, but its scores must not show.
-    review_of(confirmed(p.round, p.case, third), p.criteria, ["25"] * 5, submit=False)
+    review_of(confirmed(p.round, p.case, third), p.criteria, ["25", "25", "20", "15", "15"], submit=False)
     _submit_mine(p)
     html = p.client.get(score_url(p.mine)).content.decode()
     others = html.split(OTHERS_HEADING, 1)[1]

@@ -291,6 +291,17 @@ def test_bad_score_is_refused_with_its_message_and_the_typed_form_kept(desk, typ
     assert f'<option value="{desk.tier.pk}" selected>' in html
 
 
+def test_out_of_range_message_gives_the_maximum_as_people_write_it(desk):
+    # 实效性 has a maximum of 20 (stored as 20.0). The page says 0–20, and so must the message.
+    page = desk.client.get(desk.url).content.decode()
+    assert "实效性 <small class=\"text-body-secondary\">(0–20,权重 1)</small>" in page
+    response = desk.client.post(desk.url, score_data(desk.criteria, ["20", "21", "12"]))
+    assert response.status_code == 200
+    assert "2E+1" not in message_text(response)
+    assert "实效性:分数应在 0 到 20 之间。" in message_text(response)
+    assert not Review.objects.exists()
+
+
 def test_bad_score_leaves_the_saved_draft_as_it_was(desk):
     c1, c2, c3 = desk.criteria
     desk.client.post(desk.url, score_data(desk.criteria, ["20", "15", "10"], overall="初稿"))

@@ -1,12 +1,15 @@
 """Drafting, submitting and the formal check (issue 4): bad input, transitions, lists."""
 
 import io
+import threading
 from datetime import timedelta
 
 import openpyxl
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -900,3 +903,76 @@ def test_new_case_form_when_a_campaign_is_open(locality_client, campaign):
         assert f'name="{name}"' in html
     assert 'maxlength="500"' in html and 'maxlength="5000"' in html
     assert "data-searchable" in html
+
+
+# Two requests at the same moment (PostgreSQL: real row locks) -------------------------------
+
+needs_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL"
+)
+
+
+def _race(first_case, second_case, user):
+    """Submit `first_case` and hold its transaction open while `second_case` is submitted.
+
+    Returns what the second submission answered. If the second one waits for a lock
+    the first holds, the first commits after a short wait and the second then proceeds.
+    """
+    first_done, second_done = threading.Event(), threading.Event()
+    answers, errors = [], []
+
+    def first():
+        try:
+            with transaction.atomic():
+                submission_services.submit_case(case=first_case, by=user)
+                first_done.set()
+                second_done.wait(timeout=2)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            first_done.set()
+            connections.close_all()
+
+    def second():
+        try:
+            first_done.wait(timeout=10)
+            submission_services.submit_case(case=second_case, by=user)
+            answers.append("submitted")
+        except ValidationError as exc:
+            answers.append(" ".join(exc.messages))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            second_done.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    assert not errors, errors
+    return answers[0]
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_submissions_of_one_case_make_one(owning_organisation, locality):
+    case = complete_case(open_campaign(), owning_organisation, locality)
+    answer = _race(case, case, locality)
+    assert "无需重复提交" in answer
+    assert CaseEvent.objects.filter(case=case, kind=CaseEventKind.SUBMITTED).count() == 1
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_submissions_respect_the_per_organisation_limit(
+    owning_organisation, locality
+):
+    campaign = open_campaign(max_cases_per_organisation=1)
+    first = complete_case(campaign, owning_organisation, locality)
+    second = complete_case(campaign, owning_organisation, locality)
+    answer = _race(first, second, locality)
+    submitted = Case.objects.filter(campaign=campaign, status=CaseStatus.SUBMITTED).count()
+    assert submitted == 1, f"limit 1, but {submitted} cases were submitted"
+    assert "最多申报 1 个案例" in answer
