@@ -14,6 +14,7 @@ class NotificationKind(models.TextChoices):
     CASE_INELIGIBLE = "case_ineligible", _("案例不予受理")
     EXPERT_ASSIGNED = "expert_assigned", _("评审任务分配")
     CASE_OUTCOME = "case_outcome", _("评选结果")
+    REVIEW_REMINDER = "review_reminder", _("评审截止提醒")
     OBJECTION_RECEIVED = "objection_received", _("收到异议")
 
 
@@ -49,6 +50,7 @@ class Notification(models.Model):
     last_error = models.TextField(_("错误"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("下次重试"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
 
     class Meta:

@@ -8,6 +8,7 @@ change sends nothing and a failed broker loses nothing (the row stays pending).
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -15,6 +16,8 @@ from django.utils import timezone, translation
 from .models import DeliveryStatus, Notification
 
 logger = logging.getLogger(__name__)
+# Publishing to the broker: a short retry, then give up and leave the row pending.
+BROKER_RETRY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.3, "interval_max": 0.5}
 
 
 def _target(obj) -> str:
@@ -67,9 +70,11 @@ def enqueue(ids: list[int]) -> None:
 
     for pk in ids:
         try:
-            deliver_notification.delay(pk)
+            deliver_notification.apply_async((pk,), retry=True, retry_policy=BROKER_RETRY)
         except Exception:  # the user's action has succeeded; the periodic resend will retry
-            logger.exception("Could not enqueue notification %s", pk)
+            logger.exception("Could not enqueue notification %s; it stays pending", pk)
+            if not settings.CELERY_TASK_ALWAYS_EAGER:
+                break  # the broker is down: do not wait on it once per row
 
 
 def mark_read(*, user, ids=None) -> int:

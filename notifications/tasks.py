@@ -1,8 +1,32 @@
+"""Celery tasks: they only deliver or enqueue."""
+
 from celery import shared_task
 
-from .delivery import deliver
+from .delivery import backoff, deliver, due_for_resend
+from .models import Notification
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def deliver_notification(pk: int) -> str:
-    return deliver(pk)
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
+def deliver_notification(self, pk: int) -> str:
+    outcome = deliver(pk)
+    if outcome == "retry" and self.request.is_eager:
+        # In process (embedded default, tests) there is no later: try again now, up to the limit.
+        while outcome == "retry":
+            outcome = deliver(pk)
+        return outcome
+    if outcome == "retry":
+        attempts = (
+            Notification.objects.filter(pk=pk).values_list("attempts", flat=True).first() or 1
+        )
+        raise self.retry(countdown=backoff(attempts))
+    return outcome
+
+
+@shared_task(ignore_result=True)
+def resend_pending() -> int:
+    """Periodic: hand pending rows to the workers again, so a broker outage only delays mail."""
+    from .services import enqueue
+
+    ids = list(due_for_resend().values_list("pk", flat=True)[:5000])
+    enqueue(ids)
+    return len(ids)

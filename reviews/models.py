@@ -405,3 +405,20 @@ class TierOverride(models.Model):
 
     def __str__(self):
         return f"{self.entry.case}: {self.old_tier} → {self.new_tier}"
+
+
+class ReminderSent(models.Model):
+    """A deadline reminder already sent to an expert for a round, so it is sent once."""
+
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="reminders")
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)  # "days_before" or "last_day"
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "expert", "kind"], name="reminder_once")
+        ]
+
+    def __str__(self):
+        return f"{self.round} {self.expert} {self.kind}"

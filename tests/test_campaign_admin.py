@@ -21,6 +21,7 @@ from reform_cases.models import (
     CaseStatus,
     Tier,
 )
+from reform_cases.publication_services import publish_results, start_notice
 from tests.factories import CampaignFactory, CaseFactory, TierFactory
 
 pytestmark = pytest.mark.django_db
@@ -251,8 +252,11 @@ REFUSED = {
     "open without tiers": (S.DRAFT, {"tiers": 0}, S.OPEN, {}, "请先设置至少一个奖项等次"),
     "checking before the close unconfirmed": (S.OPEN, {}, S.CHECKING, {}, "如确需提前结束征集,请勾选确认"),
     "reviewing without an accepted case": (S.CHECKING, {}, S.REVIEWING, {}, "还没有通过形式审查的案例"),
-    "notice straight from ranking": (S.RANKING, {}, S.NOTICE, {}, "不能从“排名”直接变更为“公示中”"),
-    "published straight from locked": (S.LOCKED, {}, S.PUBLISHED, {}, "不能从“结果锁定”直接变更为“已发布”"),
+    # Notice and publication have their own steps (ranking page, publish button), never the plain form.
+    "notice straight from ranking": (S.RANKING, {}, S.NOTICE, {}, "公示和发布有专门的步骤"),
+    "notice from locked through the form": (S.LOCKED, {}, S.NOTICE, {}, "公示和发布有专门的步骤"),
+    "published straight from locked": (S.LOCKED, {}, S.PUBLISHED, {}, "公示和发布有专门的步骤"),
+    "published from notice through the form": (S.NOTICE, {}, S.PUBLISHED, {}, "公示和发布有专门的步骤"),
     "back without a note": (S.OPEN, {}, S.DRAFT, {"note": "  "}, "退回上一阶段必须填写原因"),
     "back from ranking without a note": (S.RANKING, {}, S.REVIEWING, {}, "退回上一阶段必须填写原因"),
     "back from notice": (S.NOTICE, {}, S.LOCKED, {"note": "有异议"}, "不能从“公示中”直接变更为“结果锁定”"),
@@ -295,7 +299,6 @@ ALLOWED = {
     "draft to open": (S.DRAFT, {}, S.OPEN, {}),
     "open to checking after the close": (S.OPEN, {"window": "past"}, S.CHECKING, {}),
     "open to checking early, confirmed": (S.OPEN, {}, S.CHECKING, {"confirm": "on"}),
-    "locked to notice": (S.LOCKED, {}, S.NOTICE, {}),
     "back to draft with a note": (S.OPEN, {}, S.DRAFT, {"note": "截止时间有误"}),
     "back to ranking with a note": (S.LOCKED, {}, S.RANKING, {"note": "复核名次"}),
 }
@@ -336,12 +339,15 @@ def test_each_change_of_a_whole_run_is_recorded(admin_client, admin):
         (S.REVIEWING, {"note": "补评"}),
         (S.RANKING, {}),
         (S.LOCKED, {}),
-        (S.NOTICE, {}),
-        (S.PUBLISHED, {}),
     ]
     for to, data in steps:
         _html, c = change(admin_client, c, to, **data)
         assert c.status == to
+    # Notice and publication go through their own services, which record the change the same way.
+    start_notice(campaign=c, by=admin, ends_at=timezone.now() + timedelta(hours=1), outcomes={})
+    Campaign.objects.filter(pk=c.pk).update(notice_ends_at=timezone.now() - timedelta(minutes=1))
+    publish_results(campaign=c, by=admin)
+    c.refresh_from_db()
     history = list(c.status_changes.order_by("pk").values_list("from_status", "to_status"))
     assert history == [
         (S.DRAFT, S.OPEN),
@@ -364,15 +370,20 @@ def campaign_allowed_targets(c):
 
 
 def test_notice_makes_the_results_public_and_refreshes_the_cached_list(
-    admin_client, client, django_capture_on_commit_callbacks
+    admin, client, django_capture_on_commit_callbacks
 ):
     c = campaign(S.LOCKED, year=2035, title="2035年度公示测试")
-    CaseFactory(campaign=c, title="公示中的获奖案例", status=CaseStatus.ACCEPTED)
+    case = CaseFactory(campaign=c, title="公示中的获奖案例", status=CaseStatus.ACCEPTED)
     assert "2035年度公示测试" not in client.get("/results/").content.decode()  # now cached
     assert client.get("/results/2035/").status_code == 404
 
     with django_capture_on_commit_callbacks(execute=True):
-        change(admin_client, c, S.NOTICE)
+        start_notice(
+            campaign=c,
+            by=admin,
+            ends_at=timezone.now() + timedelta(days=7),
+            outcomes={case.pk: (c.tiers.order_by("order").first(), 1, None)},
+        )
 
     listing = client.get("/results/").content.decode()
     assert "2035年度公示测试" in listing
@@ -382,9 +393,10 @@ def test_notice_makes_the_results_public_and_refreshes_the_cached_list(
 
 
 def test_publishing_sets_published_at_and_refreshes_the_cached_pages(
-    admin_client, client, django_capture_on_commit_callbacks
+    admin, client, django_capture_on_commit_callbacks
 ):
     c = campaign(S.NOTICE, year=2036, title="2036年度发布测试")
+    Campaign.objects.filter(pk=c.pk).update(notice_ends_at=timezone.now() - timedelta(minutes=1))
     CaseFactory(campaign=c, title="发布的获奖案例", status=CaseStatus.ACCEPTED)
     assert "公示中" in client.get("/results/2036/").content.decode()  # now cached
     assert "公示中" in client.get("/results/").content.decode()
@@ -392,7 +404,8 @@ def test_publishing_sets_published_at_and_refreshes_the_cached_pages(
     before = timezone.now()
 
     with django_capture_on_commit_callbacks(execute=True):
-        _html, c = change(admin_client, c, S.PUBLISHED)
+        publish_results(campaign=c, by=admin)
+    c.refresh_from_db()
 
     assert c.status == S.PUBLISHED
     assert c.published_at is not None and c.published_at >= before

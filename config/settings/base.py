@@ -148,6 +148,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
+CELERY_BEAT_SCHEDULE = {
+    "resend-pending-notifications": {"task": "notifications.tasks.resend_pending", "schedule": 300.0},
+    "review-reminders": {"task": "reviews.tasks.send_review_reminders", "schedule": 3600.0},
+}
+NOTIFICATION_CHANNELS = ["notifications.channels.EmailChannel"]
 
 if REDIS_URL:
     CACHES = {
@@ -162,6 +168,7 @@ else:
 RESULTS_CACHE_SECONDS = env.int("RESULTS_CACHE_SECONDS", default=24 * 3600)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="改革创新实践案例评选 <noreply@localhost>")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
