@@ -71,8 +71,9 @@ def check_upload(upload, allowed=tuple(SIGNATURES)) -> str:
 def safe_filename(name: str) -> str:
     """A storable file name: no path, no control or shell characters; Chinese kept."""
     base = unicodedata.normalize("NFKC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    base = re.sub(r"[^\w.\-()]+", "_", base).strip("._ ") or "file"
+    base = re.sub(r"[^\w.\-()]+", "_", base).strip("_ ") or "file"
     stem, dot, ext = base.rpartition(".")
-    if not dot or not stem:
+    if not dot:
         return base[:80]
+    stem = stem.strip("._ ") or "file"
     return f"{stem[:80]}.{ext[:10].lower()}"

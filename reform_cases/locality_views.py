@@ -14,6 +14,7 @@ from accounts.permissions import role_required
 
 from . import case_selectors, submission_services
 from .access import cases_visible_to
+from .exceptions import AlreadySubmitted
 from .case_forms import AttachmentForm, CaseForm
 from .models import Attachment, AttachmentDownload, Case, CaseEventKind, CaseStatus
 
@@ -172,11 +173,10 @@ def case_submit(request, pk):
     case = _own_case(request, pk)
     try:
         submission_services.submit_case(case=case, by=request.user)
+    except AlreadySubmitted:
+        messages.info(request, _("案例已经提交,无需重复提交。"))
     except ValidationError as exc:
-        if case.status == CaseStatus.SUBMITTED or "已经提交" in " ".join(exc.messages):
-            messages.info(request, _("案例已经提交,无需重复提交。"))
-        else:
-            messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("案例已提交,组织方将进行形式审查。"))
     return redirect("cases:mine-detail", pk=pk)

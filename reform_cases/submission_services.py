@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import Organisation, Role, User
 from notifications.services import notify
 
-from .exceptions import InvalidTransition
+from .exceptions import AlreadySubmitted, InvalidTransition
 from .filetypes import SIGNATURES, check_upload, safe_filename
 from .models import (
     Attachment,
@@ -160,7 +160,7 @@ def submit_case(*, case: Case, by) -> Case:
             )
         kind = CaseEventKind.RESUBMITTED
     elif case.status == CaseStatus.SUBMITTED:
-        raise InvalidTransition(_("案例已经提交,无需重复提交。"))
+        raise AlreadySubmitted(_("案例已经提交,无需重复提交。"))
     else:
         raise InvalidTransition(
             _("案例当前状态为“%(status)s”,不能提交。") % {"status": case.get_status_display()}
@@ -173,9 +173,11 @@ def submit_case(*, case: Case, by) -> Case:
         )
     limit = campaign.max_cases_per_organisation
     if kind == CaseEventKind.SUBMITTED and limit:
+        # Two drafts submitted at once must not both take the last place: serialise on the
+        # organisation's row (a COUNT cannot lock the rows it counts).
+        Organisation.objects.select_for_update().filter(pk=case.organisation_id).first()
         used = (
-            Case.objects.select_for_update(of=("self",))
-            .filter(
+            Case.objects.filter(
                 campaign=campaign, organisation_id=case.organisation_id, status__in=COUNTED_STATUSES
             )
             .exclude(pk=case.pk)
@@ -311,7 +313,12 @@ def add_attachment(*, case: Case, by, upload, kind: str) -> Attachment:
     if upload.size == 0:
         raise ValidationError({"file": _("文件“%(name)s”是空的。") % {"name": upload.name}})
     if upload.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError({"file": _("文件过大(上限 20 MB)。")})
+        raise ValidationError(
+            {
+                "file": _("文件过大(上限 %(mb)d MB)。")
+                % {"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}
+            }
+        )
     if case.attachments.count() >= MAX_ATTACHMENTS:
         raise ValidationError(
             {"file": _("每个案例最多上传 %(n)d 个附件。") % {"n": MAX_ATTACHMENTS}}

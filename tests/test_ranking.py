@@ -124,8 +124,8 @@ def test_compute_writes_one_entry_per_case_with_the_worked_aggregates(worked_rou
     assert seven.trimmed_mean == pytest.approx(72.8)
     assert seven.std == pytest.approx(math.sqrt(136))
     assert seven.basis_value == pytest.approx(72.8)  # default basis: trimmed mean
-    assert seven.rank == 1
-    assert seven.proposed_tier == seven.final_tier == round.campaign.best
+    assert seven.rank == 2  # 两份 (82) > 七份 (72.8) > 三份 (70)
+    assert seven.proposed_tier == seven.final_tier == round.campaign.excellent
 
     three = entry_of(round, cases["三份"])
     assert three.n_reviews == 3  # the draft review is not counted
@@ -139,8 +139,8 @@ def test_compute_writes_one_entry_per_case_with_the_worked_aggregates(worked_rou
     two = entry_of(round, cases["两份"])
     assert (two.n_reviews, two.mean, two.median) == (2, pytest.approx(82), pytest.approx(82))
     assert two.std == pytest.approx(math.sqrt(8))
-    assert two.rank == 2
-    assert two.final_tier == round.campaign.excellent
+    assert two.rank == 1
+    assert two.final_tier == round.campaign.best
 
     none = entry_of(round, cases["无评审"])
     assert none.n_reviews == 0
@@ -164,7 +164,7 @@ def test_ranking_page_shows_the_worked_figures(worked_round, admin, admin_client
     row = row_html(html, entry_of(round, cases["七份"]))
     for figure in ("74.00", "72.00", "72.80", "11.66"):
         assert f"<td>{figure}</td>" in row or f">{figure}</td>" in row, figure
-    assert "最佳实践案例" in row
+    assert "优秀实践案例" in row
     row = row_html(html, entry_of(round, cases["三份"]))
     assert "22.91" in row and "分歧较大" in row
     row = row_html(html, entry_of(round, cases["两份"]))
@@ -269,13 +269,21 @@ def test_flags(tied):
     assert e["W"].flags == []
     assert e["W"].stability == {"best": 1.0, "excellent": 0.0}
     assert DISAGREEMENT in e["D"].flags and e["D"].std == pytest.approx(30)
-    assert e["G"].std == pytest.approx(15) and DISAGREEMENT not in e["G"].flags
     assert FEW in e["E"].flags and FEW in e["F"].flags
     assert FEW not in e["D"].flags  # three reviews is the default minimum
     for key in ("X", "Y"):
         assert TIE in e[key].flags and BORDERLINE in e[key].flags
     for key in ("W", "C1", "C2", "C3", "D", "G"):
         assert TIE not in e[key].flags
+
+
+def test_a_spread_of_exactly_the_threshold_is_not_wide_disagreement(tied, admin_client):
+    # G: 50 65 80 → deviations −15 0 +15, sample variance 450 / 2 = 225, std 15.00.
+    # The rule is "above 15"; the page shows 15.00 for it, so it must not be flagged.
+    round, _cases, e = tied
+    assert e["G"].std == pytest.approx(15)
+    assert "<td>15.00</td>" in row_html(admin_client.get(ranking_url(round)).content.decode(), e["G"])
+    assert DISAGREEMENT not in e["G"].flags
 
 
 def test_boundary_tie_is_left_undecided(tied):
@@ -559,11 +567,19 @@ def test_shortlist_view_with_include_ties(two_rounds, admin_client):
 
 def test_shortlist_only_into_a_later_round(two_rounds, admin):
     first, second, _cases = two_rounds
-    ranking.compute_ranking(round=second, by=admin)
     with pytest.raises(ValidationError):
         ranking.shortlist(round=second, target=first, by=admin, top=1)
     with pytest.raises(ValidationError):
         ranking.shortlist(round=first, target=second, by=admin, top=0)
+
+
+def test_computing_a_round_without_cases_yet(two_rounds, admin_client):
+    # The final round before anything is shortlisted into it: computing shows an empty table.
+    _first, second, _cases = two_rounds
+    r = admin_client.post(ranking_url(second, "compute/"), follow=True)
+    assert r.status_code == 200
+    assert "排名已计算:0 个案例" in r.content.decode()
+    assert not RankingEntry.objects.filter(round=second).exists()
 
 
 def test_tiers_come_from_the_last_round(two_rounds, admin):
@@ -606,7 +622,7 @@ def test_xlsx_export_reads_back(tied, admin_client):
     assert w["稳定性:最佳实践案例"] == 1.0
 
     x = by_title["案例X"]
-    assert x["名次"] == 2 and x["最终等次"] == ""
+    assert x["名次"] == 2 and x["最终等次"] in ("", None)
     assert "等次边界并列" in x["标记"] and "等次不稳定" in x["标记"]
     c3 = by_title["案例C3"]
     assert c3["去极值平均分"] == pytest.approx(74.33)
@@ -628,7 +644,8 @@ def test_ranking_pages_refused_to_everyone_but_administrators(tied, client_for, 
     for method, suffixes in (("get", RANKING_GETS), ("post", RANKING_POSTS)):
         for suffix in suffixes:
             url = ranking_url(round, suffix.format(entry=e["C1"].pk))
-            r = getattr(client, method)(url, {"tier": "", "reason": "x", "basis": "mean"})
+            data = {"tier": "", "reason": "x", "basis": "mean"} if method == "post" else None
+            r = getattr(client, method)(url, data)
             if role in ("anonymous", "deactivated"):
                 assert r.status_code == 302, url
                 assert r["Location"].startswith("/accounts/login/?next=")

@@ -314,3 +314,11 @@ def test_bootstrap_of_a_case_with_identical_scores_is_certain():
     # One case whose reviews agree exactly cannot move: its share is 100% wherever it is.
     shares = bootstrap_tiers([0, 0, 0, 1, 1, 1], [70, 70, 70, 90, 90, 90], 2, [1, 1])
     assert shares.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
+def test_a_round_without_cases():
+    # A later round before anything is shortlisted into it has no cases: empty results,
+    # not an exception (compute_ranking calls all three).
+    assert case_aggregates([], [], 0)["n"].size == 0
+    assert rank_into_tiers([], [2, 3])["tier"].size == 0
+    assert bootstrap_tiers([], [], 0, [2, 3]).shape == (0, 2)

@@ -148,9 +148,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 1,
+}
 CELERY_BEAT_SCHEDULE = {
-    "resend-pending-notifications": {"task": "notifications.tasks.resend_pending", "schedule": 300.0},
+    "resend-pending-notifications": {
+        "task": "notifications.tasks.resend_pending",
+        "schedule": 300.0,
+    },
     "review-reminders": {"task": "reviews.tasks.send_review_reminders", "schedule": 3600.0},
 }
 NOTIFICATION_CHANNELS = ["notifications.channels.EmailChannel"]
