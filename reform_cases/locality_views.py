@@ -14,8 +14,8 @@ from accounts.permissions import role_required
 
 from . import case_selectors, submission_services
 from .access import cases_visible_to
-from .exceptions import AlreadySubmitted
 from .case_forms import AttachmentForm, CaseForm
+from .exceptions import AlreadySubmitted
 from .models import Attachment, AttachmentDownload, Case, CaseEventKind, CaseStatus
 
 locality_required = role_required(Role.LOCALITY)
