@@ -75,5 +75,5 @@ def safe_filename(name: str) -> str:
     stem, dot, ext = base.rpartition(".")
     if not dot:
         return base[:80]
-    stem = stem.strip("._ ") or "file"
+    stem = stem if stem.strip("._ ") else "file"
     return f"{stem[:80]}.{ext[:10].lower()}"
