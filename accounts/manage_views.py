@@ -1,7 +1,5 @@
 """The organising office's account pages under /manage/accounts/."""
 
-import secrets
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -9,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
+from . import import_session, services
 from .account_import import apply_account_import, plan_account_import, read_account_rows
 from .forms import AccountForm, AccountImportForm, DeactivateForm, MoveOrganisationForm
 from .models import Role, User
@@ -143,12 +141,7 @@ def account_import(request):
         except TableFileError as exc:
             form.add_error("file", str(exc))
         else:
-            token = secrets.token_urlsafe(16)
-            request.session[IMPORT_SESSION_KEY] = {
-                "token": token,
-                "filename": upload.name,
-                "rows": rows,
-            }
+            token = import_session.stash(request, IMPORT_SESSION_KEY, rows, upload.name)
             return _import_preview(request, rows, upload.name, token)
     return render(request, "manage/account_import.html", {"form": form})
 
@@ -165,8 +158,8 @@ def _import_preview(request, rows, filename, token):
 @administrator_required
 @require_POST
 def account_import_apply(request):
-    stored = request.session.get(IMPORT_SESSION_KEY)
-    if not stored or stored.get("token") != request.POST.get("token"):
+    stored = import_session.take(request, IMPORT_SESSION_KEY)
+    if stored is None:
         messages.error(request, _("导入预览已过期,请重新上传文件。"))
         return redirect("manage:account-import")
     plan = plan_account_import([(line, row) for line, row in stored["rows"]])
@@ -177,6 +170,6 @@ def account_import_apply(request):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return _import_preview(request, stored["rows"], stored["filename"], stored["token"])
-    del request.session[IMPORT_SESSION_KEY]
+    import_session.discard(request, IMPORT_SESSION_KEY)
     messages.success(request, _("已创建 %(n)d 个账户,邀请邮件已发出。") % {"n": len(created)})
     return redirect("manage:accounts")

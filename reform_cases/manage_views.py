@@ -1,13 +1,12 @@
 """Administrators' pages for completing historical results."""
 
-import secrets
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import import_session
 from accounts.permissions import administrator_required
 
 from . import services
@@ -28,8 +27,7 @@ def results_import(request):
         except ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
-            token = secrets.token_urlsafe(16)
-            request.session[SESSION_KEY] = {"token": token, "filename": upload.name, "rows": rows}
+            token = import_session.stash(request, SESSION_KEY, rows, upload.name)
             return _preview(request, rows, upload.name, token)
     return render(request, "manage/results_import.html", {"form": form})
 
@@ -53,8 +51,8 @@ def _preview(request, rows, filename, token):
 @administrator_required
 @require_POST
 def results_import_apply(request):
-    stored = request.session.get(SESSION_KEY)
-    if not stored or stored.get("token") != request.POST.get("token"):
+    stored = import_session.take(request, SESSION_KEY)
+    if stored is None:
         messages.error(request, _("导入预览已过期,请重新上传文件。"))
         return redirect("manage:results-import")
     # Check again: the database may have changed since the preview.
@@ -66,7 +64,7 @@ def results_import_apply(request):
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
         return _preview(request, stored["rows"], stored["filename"], stored["token"])
-    del request.session[SESSION_KEY]
+    import_session.discard(request, SESSION_KEY)
     messages.success(
         request,
         _("导入完成:新增 %(create)d 个,更正 %(update)d 个,未变 %(unchanged)d 个。") % counts,

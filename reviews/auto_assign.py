@@ -5,17 +5,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications.services import notify
 from reform_cases.exceptions import InvalidTransition
 
 from .assignment import Instance, solve
 from .models import Assignment, AssignmentStatus, Conflict, Review, ReviewRound
-from .services import round_experts
+from .services import notify_assigned, round_experts
 
 MAX_MESSAGES = 20
 
@@ -278,16 +276,5 @@ def fill_gap(*, round: ReviewRound, case, by) -> Assignment:
             "created_by": by,
         },
     )
-    notify(
-        [expert],
-        kind="expert_assigned",
-        obj=round,
-        context={
-            "cases": [case],
-            "round": round,
-            "deadline": timezone.localtime(round.closes_at).strftime("%Y-%m-%d %H:%M"),
-            "blind": round.blind,
-        },
-        link=f"{settings.SITE_URL}/review/",
-    )
+    notify_assigned(expert, round, [case])
     return assignment

@@ -1,7 +1,5 @@
 """The organising office's review pages: experts, panels, rubric, rounds, assignment, progress."""
 
-import secrets
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -9,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import import_session
 from accounts.models import Role, User
 from accounts.permissions import administrator_required
 from accounts.tabular import TableFileError
@@ -69,12 +68,7 @@ def expert_import(request):
         except TableFileError as exc:
             form.add_error("file", str(exc))
         else:
-            token = secrets.token_urlsafe(16)
-            request.session[IMPORT_SESSION_KEY] = {
-                "token": token,
-                "rows": rows,
-                "filename": upload.name,
-            }
+            token = import_session.stash(request, IMPORT_SESSION_KEY, rows, upload.name)
             return render(
                 request,
                 "reviews/manage/expert_import_preview.html",
@@ -86,8 +80,8 @@ def expert_import(request):
 @administrator_required
 @require_POST
 def expert_import_apply(request):
-    stored = request.session.get(IMPORT_SESSION_KEY)
-    if not stored or stored.get("token") != request.POST.get("token"):
+    stored = import_session.take(request, IMPORT_SESSION_KEY)
+    if stored is None:
         messages.error(request, _("导入预览已过期,请重新上传文件。"))
         return redirect("manage:expert-import")
     plan = plan_expert_import([(line, row) for line, row in stored["rows"]])
@@ -98,7 +92,7 @@ def expert_import_apply(request):
             {"plan": plan, "token": stored["token"], "filename": stored["filename"]},
         )
     created = apply_expert_import(plan=plan, by=request.user)
-    del request.session[IMPORT_SESSION_KEY]
+    import_session.discard(request, IMPORT_SESSION_KEY)
     messages.success(request, _("已导入 %(n)d 名专家,邀请邮件已发出。") % {"n": len(created)})
     return redirect("manage:experts")
 

@@ -144,6 +144,22 @@ def remove_assignment(*, assignment: Assignment, by) -> None:
     assignment.delete()
 
 
+def notify_assigned(expert, round: ReviewRound, cases) -> None:
+    """Tell an expert which cases wait for them, the deadline and where to go."""
+    notify(
+        [expert],
+        kind="expert_assigned",
+        obj=round,
+        context={
+            "cases": list(cases),
+            "round": round,
+            "deadline": timezone.localtime(round.closes_at).strftime("%Y-%m-%d %H:%M"),
+            "blind": round.blind,
+        },
+        link=f"{settings.SITE_URL}/review/",
+    )
+
+
 @transaction.atomic
 def swap_assignment(*, assignment: Assignment, expert, by) -> Assignment:
     """Replace the expert of an unstarted assignment; the new pair is checked like any other."""
@@ -162,18 +178,7 @@ def swap_assignment(*, assignment: Assignment, expert, by) -> Assignment:
         new.status = AssignmentStatus.CONFIRMED
         new.confirmed_at = new.notified_at = timezone.now()
         new.save(update_fields=["status", "confirmed_at", "notified_at"])
-        notify(
-            [expert],
-            kind="expert_assigned",
-            obj=round,
-            context={
-                "cases": [case],
-                "round": round,
-                "deadline": timezone.localtime(round.closes_at).strftime("%Y-%m-%d %H:%M"),
-                "blind": round.blind,
-            },
-            link=f"{settings.SITE_URL}/review/",
-        )
+        notify_assigned(expert, round, [case])
     return new
 
 
@@ -194,18 +199,7 @@ def confirm_assignments(*, round: ReviewRound, by) -> int:
         by_expert[assignment.expert].append(assignment.case)
     Assignment.objects.bulk_update(proposed, ["status", "confirmed_at", "notified_at"])
     for expert, cases in by_expert.items():
-        notify(
-            [expert],
-            kind="expert_assigned",
-            obj=round,
-            context={
-                "cases": cases,
-                "round": round,
-                "deadline": timezone.localtime(round.closes_at).strftime("%Y-%m-%d %H:%M"),
-                "blind": round.blind,
-            },
-            link=f"{settings.SITE_URL}/review/",
-        )
+        notify_assigned(expert, round, cases)
     return len(proposed)
 
 
