@@ -14,6 +14,7 @@ from accounts.permissions import role_required
 from . import selectors, services
 from .forms import ReasonForm
 from .models import Assignment, ReviewRound, ReviewStatus
+from .scoring import plain
 
 expert_required = role_required(Role.EXPERT)
 
@@ -103,7 +104,7 @@ def score(request, pk):
         value = (
             typed["scores"][c.pk]
             if typed
-            else ("" if not saved or saved.value is None else saved.value.normalize())
+            else ("" if not saved or saved.value is None else plain(saved.value))
         )
         comment = typed["comments"][c.pk] if typed else (saved.comment if saved else "")
         rows.append({"criterion": c, "value": value, "comment": comment})

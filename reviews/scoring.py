@@ -11,6 +11,12 @@ import numpy as np
 TWO_PLACES = Decimal("0.01")
 
 
+def plain(value) -> str:
+    """25, 22.5 or 0.8 as people write them (Decimal.normalize() would give 2.5E+1)."""
+    text = format(Decimal(str(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def review_total(values, maxima, weights) -> Decimal:
     """Exact total of one review, for storing and showing."""
     values = [Decimal(str(v)) for v in values]

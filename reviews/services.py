@@ -30,7 +30,7 @@ from .models import (
     ReviewStatus,
     Score,
 )
-from .scoring import review_total
+from .scoring import plain, review_total
 
 DEFAULT_RUBRIC = [
     ("创新性", "改革举措的首创性、突破性", Decimal("25"), Decimal("1.2")),
@@ -68,7 +68,17 @@ def save_rubric(*, campaign, formset, by) -> None:
     if rubric_locked(campaign):
         raise InvalidTransition(_("已有专家评分,评分指标已锁定,不能再修改。"))
     formset.instance = campaign
-    formset.save()
+    changed = formset.save(commit=False)
+    for criterion in formset.deleted_objects:
+        # Only empty draft placeholders can point at it (the rubric is unlocked): they go with it.
+        Score.objects.filter(criterion=criterion, value__isnull=True, comment="").delete()
+        if Score.objects.filter(criterion=criterion).exists():
+            raise InvalidTransition(
+                _("指标“%(name)s”已有专家写了评语,不能删除。") % {"name": criterion.name}
+            )
+        criterion.delete()
+    for criterion in changed:
+        criterion.save()
 
 
 # --- rounds --------------------------------------------------------------------
@@ -274,7 +284,7 @@ def parse_score(raw, criterion) -> Decimal | None:
     if value < 0 or value > criterion.max_score:
         raise ValidationError(
             _("%(c)s:分数应在 0 到 %(max)s 之间。")
-            % {"c": criterion.name, "max": criterion.max_score.normalize()}
+            % {"c": criterion.name, "max": plain(criterion.max_score)}
         )
     if value % STEP != 0:
         raise ValidationError(_("%(c)s:分数以 0.5 为单位。") % {"c": criterion.name})
