@@ -142,7 +142,8 @@ def compute_ranking(*, round: ReviewRound, by) -> list[RankingEntry]:
             entry.final_tier = proposed
         entry.stability = {t.code: round_share(shares[i, j]) for j, t in enumerate(tiers)}
         flags = []
-        if n and agg["std"][i] > threshold:
+        # Compared at two decimals, as shown: a spread of 15.00 is not "above 15".
+        if n and float(np.round(agg["std"][i], 2)) > threshold:
             flags.append(RankingFlag.DISAGREEMENT)
         if n < config.min_reviews:
             flags.append(RankingFlag.FEW_REVIEWS)
@@ -207,6 +208,20 @@ def set_tie_break(*, round: ReviewRound, by, apply: bool) -> list[RankingEntry]:
     return compute_ranking(round=round, by=by)
 
 
+def over_quota(round) -> list[tuple]:
+    """(tier, count) for every tier holding more cases than its quota after manual changes."""
+    counts = {}
+    for tier_id in RankingEntry.objects.filter(round=round, final_tier__isnull=False).values_list(
+        "final_tier_id", flat=True
+    ):
+        counts[tier_id] = counts.get(tier_id, 0) + 1
+    return [
+        (t, counts[t.pk])
+        for t in round.campaign.tiers.order_by("order")
+        if counts.get(t.pk, 0) > t.quota
+    ]
+
+
 def unresolved(round) -> list[RankingEntry]:
     """Cases whose tier is undecided because of a tie at a boundary and not yet decided by hand."""
     entries = RankingEntry.objects.filter(round=round, overridden=False).select_related("case")
@@ -214,8 +229,12 @@ def unresolved(round) -> list[RankingEntry]:
 
 
 @transaction.atomic
-def lock_ranking(*, round: ReviewRound, by, note: str = "") -> None:
-    """Lock the final round's ranking: the campaign moves to `locked`."""
+def lock_ranking(*, round: ReviewRound, by, note: str = "") -> list[tuple]:
+    """Lock the final round's ranking: the campaign moves to `locked`.
+
+    Returns the tiers that manual changes filled beyond their quota (allowed: the
+    committee decided it, with recorded reasons), so the page can say so.
+    """
     round = ReviewRound.objects.select_related("campaign").get(pk=round.pk)
     _require_ranking_status(round)
     last = round.campaign.rounds.order_by("-order").first()
@@ -236,11 +255,14 @@ def lock_ranking(*, round: ReviewRound, by, note: str = "") -> None:
     )
 
 
-@transaction.atomic
 def shortlist(
     *, round: ReviewRound, target: ReviewRound, by, top: int, include_ties: bool = False
 ) -> int:
-    """Put the top N cases of a round into the next round; a tie at the cut is flagged."""
+    """Put the top N cases of a round into the next round; a tie at the cut is flagged.
+
+    The flag is written even when the shortlist is refused, so the committee sees
+    the tied cases on the ranking page.
+    """
     if target.campaign_id != round.campaign_id or target.order <= round.order:
         raise ValidationError(_("只能入围到本次评选中更后的轮次。"))
     if top < 1:
@@ -254,17 +276,19 @@ def shortlist(
     if len(entries) > top and entries[top].rank == entries[top - 1].rank:
         tied_rank = entries[top - 1].rank
         tied = [e for e in entries if e.rank == tied_rank]
-        for e in tied:
-            if RankingFlag.SHORTLIST_TIE not in e.flags:
-                e.flags = [*e.flags, RankingFlag.SHORTLIST_TIE.value]
-                e.save(update_fields=["flags"])
+        with transaction.atomic():
+            for e in tied:
+                if RankingFlag.SHORTLIST_TIE not in e.flags:
+                    e.flags = [*e.flags, RankingFlag.SHORTLIST_TIE.value]
+                    e.save(update_fields=["flags"])
         if not include_ties:
             raise InvalidTransition(
                 _("第 %(n)d 名处有 %(k)d 个案例并列,请确认是否全部入围。")
                 % {"n": top, "k": len(tied)}
             )
         chosen = [e for e in entries if e.rank <= tied_rank]
-    target.cases.add(*[e.case_id for e in chosen])
+    with transaction.atomic():
+        target.cases.add(*[e.case_id for e in chosen])
     return len(chosen)
 
 

@@ -138,11 +138,19 @@ def ranking_override(request, pk, entry_pk):
 def ranking_lock(request, pk):
     round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     try:
-        ranking.lock_ranking(round=round, by=request.user, note=request.POST.get("note", "")[:1000])
+        over = ranking.lock_ranking(
+            round=round, by=request.user, note=request.POST.get("note", "")[:1000]
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("排名已锁定。"))
+        if over:
+            messages.warning(
+                request,
+                _("注意:以下等次因人工调整超过名额:%(tiers)s。")
+                % {"tiers": "、".join(f"{t.name} {n}/{t.quota}" for t, n in over)},
+            )
     return redirect("manage:ranking", pk=pk)
 
 

@@ -4,6 +4,7 @@ A review's total is 100 · Σ wᵢ·(sᵢ / maxᵢ) / Σ wᵢ, shown to two deci
 (half up, as people round by hand).
 """
 
+import warnings
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -51,7 +52,7 @@ def _groups(keys: np.ndarray, values: np.ndarray, n_groups: int):
     order = np.lexsort((values, keys))
     sorted_keys, sorted_values = keys[order], values[order]
     counts = np.bincount(sorted_keys, minlength=n_groups)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    starts = np.cumsum(counts) - counts
     return sorted_values, starts, counts
 
 
@@ -191,6 +192,8 @@ def bootstrap_tiers(
     table[np.repeat(np.arange(n_cases), counts), column] = values
     rng = np.random.default_rng(seed)
     n_tiers = len(quotas)
+    if n_cases == 0:
+        return np.zeros((0, n_tiers))
     bounds = np.cumsum(np.asarray(quotas, dtype=np.int64))
     hits = np.zeros((n_cases, n_tiers + 1), dtype=np.int64)
     safe_counts = np.maximum(counts, 1)
@@ -200,21 +203,23 @@ def bootstrap_tiers(
         picks = (rng.random((size, n_cases, width)) * safe_counts[None, :, None]).astype(np.int64)
         sample = table[rows, picks]  # size × cases × width
         sample = np.where(np.arange(width)[None, None, :] < counts[None, :, None], sample, np.nan)
-        if basis == "median":
-            stat = np.nanmedian(sample, axis=2)
-        else:
-            total = np.nansum(sample, axis=2)
-            stat = total / safe_counts
-            if basis == "trimmed":
-                trim = counts >= TRIM_FROM
-                trimmed = (
-                    total - np.nanmax(sample, axis=2) - np.nanmin(sample, axis=2)
-                ) / np.maximum(counts - 2, 1)
-                stat = np.where(trim[None, :], trimmed, stat)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: cases without reviews
+            if basis == "median":
+                stat = np.nanmedian(sample, axis=2)
+            else:
+                total = np.nansum(sample, axis=2)
+                stat = total / safe_counts
+                if basis == "trimmed":
+                    trim = counts >= TRIM_FROM
+                    extremes = np.nanmax(sample, axis=2) + np.nanmin(sample, axis=2)
+                    trimmed = (total - extremes) / np.maximum(counts - 2, 1)
+                    stat = np.where(trim[None, :], trimmed, stat)
         stat = np.where(counts[None, :] > 0, stat, -np.inf)
         order = np.argsort(-stat, axis=1, kind="stable")
         position = np.empty_like(order)
         np.put_along_axis(position, order, np.arange(n_cases)[None, :].repeat(size, axis=0), axis=1)
         tier = np.searchsorted(bounds, position, side="right")  # n_tiers means "no tier"
+        tier = np.where(counts[None, :] > 0, tier, n_tiers)  # a case without reviews wins nothing
         np.add.at(hits, (np.broadcast_to(np.arange(n_cases), tier.shape).ravel(), tier.ravel()), 1)
     return hits[:, :n_tiers] / float(resamples)

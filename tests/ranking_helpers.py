@@ -63,10 +63,8 @@ def ranking_campaign(*, best=2, excellent=3, status=CampaignStatus.RANKING, **kw
 
 def accepted_case(campaign, title, **kwargs):
     """An accepted case without an outcome yet (the state cases are in while being ranked)."""
-    return CaseFactory(
-        campaign=campaign, title=title, status=CaseStatus.ACCEPTED, outcome=CaseOutcome.PENDING,
-        **kwargs,
-    )  # fmt: skip
+    kwargs = {"status": CaseStatus.ACCEPTED, "outcome": CaseOutcome.PENDING, **kwargs}
+    return CaseFactory(campaign=campaign, title=title, **kwargs)
 
 
 def make_round(campaign, *, order=1, name=None, cases=()):

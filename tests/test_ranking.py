@@ -89,9 +89,7 @@ def worked_round(admin):
     A draft review of 12 on 三份 and a case outside the round must change nothing.
     """
     campaign = ranking_campaign(best=1, excellent=1)
-    cases = {
-        title: accepted_case(campaign, title) for title in ("七份", "三份", "两份", "无评审")
-    }
+    cases = {title: accepted_case(campaign, title) for title in ("七份", "三份", "两份", "无评审")}
     outside = accepted_case(campaign, "不在本轮")
     round = make_round(campaign, cases=cases.values())
     pool = add_reviews(
@@ -282,7 +280,9 @@ def test_a_spread_of_exactly_the_threshold_is_not_wide_disagreement(tied, admin_
     # The rule is "above 15"; the page shows 15.00 for it, so it must not be flagged.
     round, _cases, e = tied
     assert e["G"].std == pytest.approx(15)
-    assert "<td>15.00</td>" in row_html(admin_client.get(ranking_url(round)).content.decode(), e["G"])
+    assert "<td>15.00</td>" in row_html(
+        admin_client.get(ranking_url(round)).content.decode(), e["G"]
+    )
     assert DISAGREEMENT not in e["G"].flags
 
 
@@ -531,9 +531,7 @@ def test_shortlist_with_a_tie_at_the_cut_is_refused_unless_ties_included(two_rou
     assert SHORTLIST_TIE not in entry_of(first, cases["甲"]).flags
 
 
-def test_refused_shortlist_leaves_the_tie_flagged_on_the_ranking_page(
-    two_rounds, admin_client
-):
+def test_refused_shortlist_leaves_the_tie_flagged_on_the_ranking_page(two_rounds, admin_client):
     # The service flags the tied cases, then refuses; the flag is meant to stay for the
     # committee to see beside the cases ("ties at the cut flagged").
     first, second, cases = two_rounds
@@ -586,7 +584,7 @@ def test_tiers_come_from_the_last_round(two_rounds, admin):
     first, second, _cases = two_rounds
     with pytest.raises(InvalidTransition) as exc:
         ranking.lock_ranking(round=first, by=admin)
-    assert "终评" in " ".join(exc.value.messages)
+    assert f"“{second.name}”" in " ".join(exc.value.messages)
     first.campaign.refresh_from_db()
     assert first.campaign.status == CampaignStatus.RANKING
 

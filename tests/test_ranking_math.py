@@ -170,7 +170,7 @@ def test_normalisation_reverses_a_lenient_and_a_strict_experts_cases():
 def test_experts_with_fewer_than_five_reviews_stay_unstandardised():
     # L as above (five reviews) and C with four: 50 55 99 70. C's scores stay exactly as given.
     experts = np.array([0] * 5 + [1] * 4)
-    raw = LENIENT + [50, 55, 99, 70]
+    raw = [*LENIENT, 50, 55, 99, 70]
     normalised, standardised = normalise_by_expert(experts, np.array(raw, dtype=float), 2)
     assert standardised.tolist() == [True, False]
     assert normalised[5:].tolist() == [50, 55, 99, 70]
