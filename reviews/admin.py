@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
 from .models import (
     Assignment,
@@ -10,6 +11,7 @@ from .models import (
     Review,
     ReviewRound,
 )
+from .services import rubric_locked
 
 
 @admin.register(ExpertProfile)
@@ -28,8 +30,25 @@ class PanelAdmin(admin.ModelAdmin):
 
 @admin.register(Criterion)
 class CriterionAdmin(admin.ModelAdmin):
+    """The rubric is locked once any score exists, here as on the rubric page."""
+
     list_display = ("name", "campaign", "max_score", "weight", "order")
     list_filter = ("campaign",)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and rubric_locked(obj.campaign):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and rubric_locked(obj.campaign):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if rubric_locked(obj.campaign):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ReviewRound)
@@ -77,5 +96,22 @@ class ReviewAdmin(admin.ModelAdmin):
         return False
 
 
-admin.site.register(Conflict)
-admin.site.register(Pledge)
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by services (conflicts release assignments; pledges carry their time)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Conflict)
+class ConflictAdmin(ReadOnlyAdmin):
+    list_display = ("expert", "case", "source", "at")
+    list_filter = ("source",)
+
+
+@admin.register(Pledge)
+class PledgeAdmin(ReadOnlyAdmin):
+    list_display = ("expert", "round", "accepted_at")

@@ -13,7 +13,7 @@ from accounts.permissions import role_required
 
 from . import selectors, services
 from .forms import ReasonForm
-from .models import Assignment, ReviewRound, ReviewStatus
+from .models import Assignment, AssignmentStatus, ReviewRound, ReviewStatus
 from .scoring import plain
 
 expert_required = role_required(Role.EXPERT)
@@ -34,7 +34,7 @@ def workspace(request):
 def pledge(request, round_pk):
     round = get_object_or_404(
         ReviewRound.objects.select_related("campaign")
-        .filter(assignments__expert=request.user)
+        .filter(assignments__expert=request.user, assignments__status=AssignmentStatus.CONFIRMED)
         .distinct(),
         pk=round_pk,
     )

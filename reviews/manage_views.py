@@ -44,7 +44,8 @@ def expert_list(request):
 @require_http_methods(["GET", "POST"])
 def expert_edit(request, pk):
     user = get_object_or_404(User, pk=pk, role=Role.EXPERT)
-    profile, _created = ExpertProfile.objects.get_or_create(user=user)
+    # A GET changes nothing: a missing profile is created only when the form is saved.
+    profile = ExpertProfile.objects.filter(user=user).first() or ExpertProfile(user=user)
     form = ExpertProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         form.save()

@@ -15,6 +15,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +26,6 @@ from reform_cases.models import Attachment, AttachmentDownload, AttachmentKind
 from reviews import services
 from reviews.models import (
     Assignment,
-    AssignmentStatus,
     Conflict,
     Criterion,
     ExpertProfile,
@@ -124,20 +125,49 @@ def _future(days):
 
 POST_MATRIX = [
     # name, kwargs, answers, data (placeholders resolved), whether the allowed POST changes the DB
-    *_row("reviews:pledge", {"round_pk": ROUND}, EXPERT_ACTION, data={"agree": "on"}, changes=False),
+    *_row(
+        "reviews:pledge", {"round_pk": ROUND}, EXPERT_ACTION, data={"agree": "on"}, changes=False
+    ),
     *_row("reviews:score", {"pk": ASSIGNMENT}, EXPERT_ACTION, data="score", changes=True),
-    *_row("reviews:conflict", {"pk": ASSIGNMENT}, EXPERT_ACTION, data={"reason": "曾参与论证"}, changes=True),  # fmt: skip
+    *_row(
+        "reviews:conflict",
+        {"pk": ASSIGNMENT},
+        EXPERT_ACTION,
+        data={"reason": "曾参与论证"},
+        changes=True,
+    ),
     *_row("manage:expert-import", {}, MANAGE_FORM, data="import", changes=False),
     *_row("manage:expert-import-apply", {}, MANAGE_ACTION, data={"token": "x"}, changes=False),
-    *_row("manage:expert-edit", {"pk": EXPERT}, MANAGE_ACTION, data={"institution": "某研究院", "inside_province": "", "max_cases_per_round": "9"}, changes=True),  # fmt: skip
-    *_row("manage:panels", {"pk": CAMPAIGN}, MANAGE_ACTION, data={"name": "新评审组"}, changes=True),
-    *_row("manage:panel-edit", {"pk": PANEL}, MANAGE_ACTION, data={"name": "改名的评审组"}, changes=True),  # fmt: skip
+    *_row(
+        "manage:expert-edit",
+        {"pk": EXPERT},
+        MANAGE_ACTION,
+        data={"institution": "某研究院", "inside_province": "", "max_cases_per_round": "9"},
+        changes=True,
+    ),
+    *_row(
+        "manage:panels", {"pk": CAMPAIGN}, MANAGE_ACTION, data={"name": "新评审组"}, changes=True
+    ),
+    *_row(
+        "manage:panel-edit",
+        {"pk": PANEL},
+        MANAGE_ACTION,
+        data={"name": "改名的评审组"},
+        changes=True,
+    ),
+    # The world has a submitted score, so the rubric is locked: "defaults" is a no-op.
     *_row("manage:rubric", {"pk": CAMPAIGN}, MANAGE_ACTION, data={"defaults": "1"}, changes=False),
     *_row("manage:rounds", {"pk": CAMPAIGN}, MANAGE_ACTION, data="round", changes=True),
     *_row("manage:round-edit", {"pk": ROUND}, MANAGE_ACTION, data="round-edit", changes=True),
     *_row("manage:round-add-cases", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=True),
     *_row("manage:assign-add", {"pk": ROUND}, MANAGE_ACTION, data="assign", changes=True),
-    *_row("manage:assign-remove", {"pk": ROUND, "assignment_pk": PROPOSED}, MANAGE_ACTION, data={}, changes=True),  # fmt: skip
+    *_row(
+        "manage:assign-remove",
+        {"pk": ROUND, "assignment_pk": PROPOSED},
+        MANAGE_ACTION,
+        data={},
+        changes=True,
+    ),
     *_row("manage:assign-confirm", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=True),
     *_row("manage:conflict-record", {"pk": ROUND}, MANAGE_ACTION, data="conflict", changes=True),
     *_row("manage:review-reopen", {"pk": ROUND}, MANAGE_ACTION, data="reopen", changes=True),
@@ -172,11 +202,11 @@ def world(db, settings, tmp_path, owning_organisation, make_user):
     w.assignment = confirmed(w.round, w.case, w.users["assigned_expert"])
     services.accept_pledge(round=w.round, expert=w.users["assigned_expert"])
     # The third expert has submitted on the same case (for reopening).
-    w.submitted = review_of(confirmed(w.round, w.case, w.third), w.criteria, ["20", "20", "15", "12", "12"])
-    # The fourth expert is proposed for the other case (for removing).
-    w.proposed = services.assign_expert(
-        round=w.round, case=w.other_case, expert=w.fourth, by=None
+    w.submitted = review_of(
+        confirmed(w.round, w.case, w.third), w.criteria, ["20", "20", "15", "12", "12"]
     )
+    # The fourth expert is proposed for the other case (for removing).
+    w.proposed = services.assign_expert(round=w.round, case=w.other_case, expert=w.fourth, by=None)
     w.ids = {
         CAMPAIGN: w.campaign.pk,
         ROUND: w.round.pk,
@@ -205,8 +235,6 @@ def _attach(case, name):
 
 def _client(world, role):
     if role == "anonymous":
-        from django.test import Client
-
         return Client()
     return client_of(world.users[role])
 
@@ -244,8 +272,6 @@ def _post_data(world, data):
     if data == "score":
         return score_data(world.criteria, ["20", "20", "15", "10", "10"])
     if data == "import":
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
         text = "name,email\n导入专家,import@example.org\n"
         return {"file": SimpleUploadedFile("experts.csv", text.encode())}
     if data == "round":
@@ -466,7 +492,9 @@ def test_other_experts_drafts_are_never_shown(pair):
     p = pair.setup(Visibility.AFTER_OWN)
     third = make_expert(name="第三位")
     # 0.96 × 50 + 20 + 16/15 × 30 = 100 → a draft has no total, but its scores must not show.
-    review_of(confirmed(p.round, p.case, third), p.criteria, ["25", "25", "20", "15", "15"], submit=False)
+    review_of(
+        confirmed(p.round, p.case, third), p.criteria, ["25", "25", "20", "15", "15"], submit=False
+    )
     _submit_mine(p)
     html = p.client.get(score_url(p.mine)).content.decode()
     others = html.split(OTHERS_HEADING, 1)[1]

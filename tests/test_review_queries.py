@@ -93,7 +93,10 @@ def _score_page(*, attachments, assignments, submitted):
     campaign = reviewing_campaign()
     criteria = services.ensure_default_rubric(campaign=campaign, by=None)
     assert len(criteria) == 5
-    cases = [accepted_case(campaign, co=[accepted_case(campaign).organisation]) for _ in range(assignments)]
+    cases = [
+        accepted_case(campaign, co=[accepted_case(campaign).organisation])
+        for _ in range(assignments)
+    ]
     _attachments(cases[0], attachments)
     round = make_round(campaign, cases=cases, visibility=Visibility.AFTER_OWN)
     expert = make_expert()
@@ -102,7 +105,9 @@ def _score_page(*, attachments, assignments, submitted):
     if submitted:
         _review(mine[0], criteria, status=ReviewStatus.SUBMITTED)
         for _ in range(2):
-            _review(confirmed(round, cases[0], make_expert()), criteria, status=ReviewStatus.SUBMITTED)
+            _review(
+                confirmed(round, cases[0], make_expert()), criteria, status=ReviewStatus.SUBMITTED
+            )
     else:
         _review(mine[0], criteria, status=ReviewStatus.DRAFT)
     client = client_of(expert)
@@ -141,7 +146,9 @@ def _workspace(n):
     # A released and a proposed one are not listed.
     extra = accepted_case(campaign)
     first.cases.add(extra)
-    Assignment.objects.create(round=first, case=extra, expert=expert, status=AssignmentStatus.RELEASED)
+    Assignment.objects.create(
+        round=first, case=extra, expert=expert, status=AssignmentStatus.RELEASED
+    )
     return expert, cases, extra
 
 
@@ -212,11 +219,15 @@ def test_assign_page_queries_do_not_grow(db):
     counts = {}
     for n in (5, 40):
         campaign = reviewing_campaign()
-        cases = [accepted_case(campaign, co=[accepted_case(campaign).organisation]) for _ in range(n)]
+        cases = [
+            accepted_case(campaign, co=[accepted_case(campaign).organisation]) for _ in range(n)
+        ]
         round = make_round(campaign, cases=cases, k=2)
         experts = [make_expert(max_cases=100) for _ in range(max(3, n // 5))]
         for i, case in enumerate(cases):
-            services.assign_expert(round=round, case=case, expert=experts[i % len(experts)], by=None)
+            services.assign_expert(
+                round=round, case=case, expert=experts[i % len(experts)], by=None
+            )
         url = reverse("manage:assign", kwargs={"pk": round.pk})
         client.get(url)
         counts[n], html = _count(client, url, PAGE_MAX)

@@ -217,7 +217,7 @@ def desk(db):
 
 
 @pytest.fixture
-def admin_client(db):
+def office_client(db):
     return client_of(UserFactory(administrator=True, display_name="组织方小王"))
 
 
@@ -261,7 +261,9 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize("submit", [False, True], ids=["draft", "submit"])
 @pytest.mark.parametrize("typed,message", BAD_VALUES)
-def test_bad_score_is_refused_with_its_message_and_the_typed_form_kept(desk, typed, message, submit):
+def test_bad_score_is_refused_with_its_message_and_the_typed_form_kept(
+    desk, typed, message, submit
+):
     data = score_data(
         desk.criteria,
         [typed, "16.5", "12"],
@@ -294,7 +296,7 @@ def test_bad_score_is_refused_with_its_message_and_the_typed_form_kept(desk, typ
 def test_out_of_range_message_gives_the_maximum_as_people_write_it(desk):
     # 实效性 has a maximum of 20 (stored as 20.0). The page says 0–20, and so must the message.
     page = desk.client.get(desk.url).content.decode()
-    assert "实效性 <small class=\"text-body-secondary\">(0–20,权重 1)</small>" in page
+    assert '实效性 <small class="text-body-secondary">(0–20,权重 1)</small>' in page
     response = desk.client.post(desk.url, score_data(desk.criteria, ["20", "21", "12"]))
     assert response.status_code == 200
     assert "2E+1" not in message_text(response)
@@ -375,7 +377,7 @@ def test_missing_criterion_is_fine_in_a_draft(desk):
 
 
 def test_missing_criterion_is_refused_at_submit(desk):
-    c1, c2, c3 = desk.criteria
+    c1, _c2, c3 = desk.criteria
     desk.client.post(desk.url, score_data(desk.criteria, ["20", "", "12.5"], overall="草稿"))
     before = review_state(desk.assignment)
 
@@ -486,13 +488,13 @@ def test_submitting_after_close_is_refused_and_the_draft_kept(desk):
     assert 'name="save"' not in html
 
 
-def test_unsubmitted_draft_stays_visible_to_administrators_after_close(desk, admin_client):
+def test_unsubmitted_draft_stays_visible_to_administrators_after_close(desk, office_client):
     desk.client.post(desk.url, score_data(desk.criteria, ["20", "", "12"]))
     ReviewRound.objects.filter(pk=desk.round.pk).update(
         opens_at=timezone.now() - timedelta(days=20),
         closes_at=timezone.now() - timedelta(minutes=5),
     )
-    html = admin_client.get(reverse("manage:progress", kwargs={"pk": desk.round.pk})).content
+    html = office_client.get(reverse("manage:progress", kwargs={"pk": desk.round.pk})).content
     html = html.decode()
     overdue = html.split("逾期未提交", 1)[1].split("</ul>", 1)[0]
     assert "钱评审 · “无证明城市”改革(有草稿)" in overdue
@@ -679,7 +681,10 @@ def conflicted(request, db):
         )
     if kind == "recorded conflict":
         services.record_conflict(
-            expert=expert, case=case, by=UserFactory(administrator=True), reason="曾参与该案例的方案论证"
+            expert=expert,
+            case=case,
+            by=UserFactory(administrator=True),
+            reason="曾参与该案例的方案论证",
         )
     round = make_round(campaign, cases=[case])
     return round, case, expert, reason
@@ -696,11 +701,11 @@ def test_service_refuses_a_conflicted_pair(conflicted):
 
 
 @pytest.mark.parametrize("conflicted", CONFLICTS, indirect=True)
-def test_assign_page_refuses_a_conflicted_pair(conflicted, admin_client):
+def test_assign_page_refuses_a_conflicted_pair(conflicted, office_client):
     round, case, expert, reason = conflicted
     url = reverse("manage:assign-add", kwargs={"pk": round.pk})
 
-    response = admin_client.post(url, {"case": case.pk, "expert": expert.pk}, follow=True)
+    response = office_client.post(url, {"case": case.pk, "expert": expert.pk}, follow=True)
 
     assert response.status_code == 200
     assert response.redirect_chain[-1][0].startswith(f"/manage/rounds/{round.pk}/assign/")
@@ -754,14 +759,14 @@ def _rubric(campaign):
     return list(campaign.criteria.values_list("name", "max_score", "weight"))
 
 
-def test_rubric_can_be_edited_before_any_score(desk, admin_client):
+def test_rubric_can_be_edited_before_any_score(desk, office_client):
     url = reverse("manage:rubric", kwargs={"pk": desk.campaign.pk})
-    response = admin_client.post(url, rubric_post(desk.criteria, c0={"weight": "2"}))
+    response = office_client.post(url, rubric_post(desk.criteria, c0={"weight": "2"}))
     assert response.status_code == 302
     assert Criterion.objects.get(pk=desk.criteria[0].pk).weight == Decimal("2")
 
 
-def test_rubric_is_locked_once_a_score_exists(desk, admin_client):
+def test_rubric_is_locked_once_a_score_exists(desk, office_client):
     desk.client.post(desk.url, score_data(desk.criteria, ["20", "", ""]))  # one value, a draft
     before = _rubric(desk.campaign)
     url = reverse("manage:rubric", kwargs={"pk": desk.campaign.pk})
@@ -777,43 +782,91 @@ def test_rubric_is_locked_once_a_score_exists(desk, admin_client):
     assert _rubric(desk.campaign) == before
 
     # ...and so does the page, saying why; nothing changes.
-    response = admin_client.post(url, formset_data)
+    response = office_client.post(url, formset_data)
     assert response.status_code == 200
     assert "已有专家评分,评分指标已锁定,不能再修改。" in message_text(response)
     assert _rubric(desk.campaign) == before
     deleting = rubric_post(desk.criteria, c2={"DELETE": "on"})
-    admin_client.post(url, deleting)
+    office_client.post(url, deleting)
     assert _rubric(desk.campaign) == before
 
-    page = admin_client.get(url).content.decode()
+    page = office_client.get(url).content.decode()
     assert "已有专家评分,评分指标已锁定。" in page
     assert "使用默认指标" not in page
     assert '<button class="btn btn-primary">保存</button>' not in page
 
 
-def test_rubric_with_only_empty_draft_scores_can_still_be_edited(desk, admin_client):
-    # A draft saved with no value at all does not lock the rubric (no score exists);
-    # deleting a criterion then must work, or be refused with a message — never a crash.
+def test_locked_rubric_cannot_be_changed_in_the_django_admin_either(desk, office_client):
+    # Administrators work in the Django admin too (User.has_perm); the lock must hold there.
+    desk.client.post(desk.url, score_data(desk.criteria, ["20", "15", "12"], submit=True))
+    assert services.rubric_locked(desk.campaign)
+    before = _rubric(desk.campaign)
+    criterion = desk.criteria[0]
+    url = reverse("admin:reviews_criterion_change", args=[criterion.pk])
+
+    office_client.post(
+        url,
+        {
+            "campaign": desk.campaign.pk,
+            "name": criterion.name,
+            "description": "",
+            "max_score": "50",
+            "weight": "3",
+            "order": "1",
+        },
+    )
+
+    assert _rubric(desk.campaign) == before
+    # The submitted total still follows from the rubric as it stands.
+    assert Review.objects.get().total == Decimal("78.33")
+
+
+def test_rubric_with_only_empty_draft_scores_can_still_be_edited(desk, office_client):
+    # A draft saved with no value at all does not lock the rubric (no score exists):
+    # deleting a criterion must then work (it used to crash on the protected foreign key).
+    c1, c2, _c3 = desk.criteria
     desk.client.post(desk.url, score_data(desk.criteria, ["", "", ""], overall="还没打分"))
     assert Score.objects.filter(value__isnull=True).count() == 3
     assert not services.rubric_locked(desk.campaign)
     url = reverse("manage:rubric", kwargs={"pk": desk.campaign.pk})
     client = Client(raise_request_exception=False)
-    client.force_login(admin_client.user)
+    client.force_login(office_client.user)
 
     response = client.post(url, rubric_post(desk.criteria, c2={"DELETE": "on"}))
 
-    assert response.status_code in (200, 302), response.status_code
-    if response.status_code == 302:
-        assert not Criterion.objects.filter(pk=desk.criteria[2].pk).exists()
-    else:
-        assert message_text(response)
+    assert response.status_code == 302, response.status_code
+    assert list(desk.campaign.criteria.all()) == [c1, c2]
+    # The expert's draft lives on and can be submitted on the remaining criteria:
+    # 1.2 × 20/25 + 1 × 15/20 = 0.96 + 0.75 = 1.71; × 100 / 2.2 = 77.727… → 77.73
+    review = Review.objects.get(assignment=desk.assignment)
+    assert review.overall_comment == "还没打分"
+    response = desk.client.post(desk.url, score_data([c1, c2], ["20", "15"], submit=True))
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert (review.status, review.total) == (ReviewStatus.SUBMITTED, Decimal("77.73"))
+
+
+def test_criterion_with_a_written_comment_is_not_deleted(desk, office_client):
+    # A draft with a comment but no value: the rubric is not locked, but the comment
+    # would be lost with the criterion, so deleting that one is refused with a message.
+    c1, c2, c3 = desk.criteria
+    desk.client.post(
+        desk.url, score_data(desk.criteria, ["", "", ""], comments={2: "需要补充满意度调查数据"})
+    )
+    url = reverse("manage:rubric", kwargs={"pk": desk.campaign.pk})
+
+    response = office_client.post(url, rubric_post(desk.criteria, c2={"DELETE": "on"}))
+
+    assert response.status_code == 200
+    assert "群众获得感" in message_text(response) and "评语" in message_text(response)
+    assert list(desk.campaign.criteria.all()) == [c1, c2, c3]
+    assert Score.objects.get(criterion=c3).comment == "需要补充满意度调查数据"
 
 
 # --- declaring a conflict ------------------------------------------------------------------------
 
 
-def test_declaring_a_conflict_releases_the_assignment(desk, admin_client):
+def test_declaring_a_conflict_releases_the_assignment(desk, office_client):
     conflict_url = reverse("reviews:conflict", kwargs={"pk": desk.assignment.pk})
     desk.client.post(desk.url, score_data(desk.criteria, ["20", "", ""]))  # a draft exists
 
@@ -843,7 +896,7 @@ def test_declaring_a_conflict_releases_the_assignment(desk, admin_client):
     assert desk.client.get(desk.url).status_code == 404
 
     # Administrators see it for reassignment...
-    progress = admin_client.get(reverse("manage:progress", kwargs={"pk": desk.round.pk}))
+    progress = office_client.get(reverse("manage:progress", kwargs={"pk": desk.round.pk}))
     released = progress.content.decode().split("回避后待重新分配", 1)[1].split("</ul>", 1)[0]
     assert f"钱评审 · {desk.case.title}" in released
     assert f"/manage/rounds/{desk.round.pk}/assign/#case-{desk.case.pk}" in released
@@ -862,9 +915,9 @@ def test_a_submitted_review_cannot_be_declared_away(desk):
     assert desk.assignment.status == AssignmentStatus.CONFIRMED
 
 
-def test_recording_a_conflict_releases_the_pair(desk, admin_client):
+def test_recording_a_conflict_releases_the_pair(desk, office_client):
     url = reverse("manage:conflict-record", kwargs={"pk": desk.round.pk})
-    response = admin_client.post(
+    response = office_client.post(
         url, {"case": desk.case.pk, "expert": desk.expert.pk, "reason": "配偶在申报单位工作"}
     )
     assert response.status_code == 302
@@ -872,55 +925,67 @@ def test_recording_a_conflict_releases_the_pair(desk, admin_client):
     assert desk.assignment.status == AssignmentStatus.RELEASED
     conflict = Conflict.objects.get()
     assert (conflict.source, conflict.reason) == (ConflictSource.RECORDED, "配偶在申报单位工作")
-    assert conflict.recorded_by == admin_client.user
+    assert conflict.recorded_by == office_client.user
     assert desk.client.get(desk.url).status_code == 404
 
 
 # --- reopening -------------------------------------------------------------------------------
 
 
-def test_administrator_reopens_a_submitted_review_with_a_reason(desk, admin_client):
+def test_administrator_reopens_a_submitted_review_with_a_reason(desk, office_client):
     desk.client.post(desk.url, score_data(desk.criteria, ["20", "15", "12"], submit=True))
     review = Review.objects.get()
     url = reverse("manage:review-reopen", kwargs={"pk": desk.round.pk})
 
     # No reason: refused, nothing changes.
-    response = admin_client.post(url, {"review": review.pk, "reason": ""}, follow=True)
+    response = office_client.post(url, {"review": review.pk, "reason": ""}, follow=True)
     assert "请填写重新开放的理由。" in message_text(response)
     review.refresh_from_db()
     assert review.status == ReviewStatus.SUBMITTED
     assert not ReviewEvent.objects.filter(kind="reopened").exists()
     with pytest.raises(ValidationError, match="请填写重新开放的理由"):
-        services.reopen_review(review=review, by=admin_client.user, reason="   ")
+        services.reopen_review(review=review, by=office_client.user, reason="   ")
 
-    response = admin_client.post(url, {"review": review.pk, "reason": "实效性分数录入有误"})
+    response = office_client.post(url, {"review": review.pk, "reason": "实效性分数录入有误"})
     assert response.status_code == 302
     review.refresh_from_db()
     assert review.status == ReviewStatus.DRAFT
     assert review.total is None and review.submitted_at is None
     event = ReviewEvent.objects.get(kind="reopened")
-    assert (event.review, event.actor, event.note) == (review, admin_client.user, "实效性分数录入有误")
+    assert (event.review, event.actor, event.note) == (
+        review,
+        office_client.user,
+        "实效性分数录入有误",
+    )
 
     # The expert can edit again, and submit again.
     html = desk.client.get(desk.url).content.decode()
     assert 'name="submit"' in html
-    assert desk.client.post(desk.url, score_data(desk.criteria, ["20", "18", "12"])).status_code == 302
-    response = desk.client.post(desk.url, score_data(desk.criteria, ["20", "18", "12"], submit=True))
+    assert (
+        desk.client.post(desk.url, score_data(desk.criteria, ["20", "18", "12"])).status_code == 302
+    )
+    response = desk.client.post(
+        desk.url, score_data(desk.criteria, ["20", "18", "12"], submit=True)
+    )
     assert response.status_code == 302
     review.refresh_from_db()
     # 0.96 + 1 × 18/20 (0.9) + 0.64 = 2.5; × 100 / 3 = 83.33
     assert (review.status, review.total) == (ReviewStatus.SUBMITTED, Decimal("83.33"))
-    assert list(review.events.values_list("kind", flat=True)) == ["submitted", "reopened", "submitted"]
+    assert list(review.events.values_list("kind", flat=True)) == [
+        "submitted",
+        "reopened",
+        "submitted",
+    ]
 
 
-def test_reopening_after_close_is_refused(desk, admin_client):
+def test_reopening_after_close_is_refused(desk, office_client):
     desk.client.post(desk.url, score_data(desk.criteria, ["20", "15", "12"], submit=True))
     ReviewRound.objects.filter(pk=desk.round.pk).update(
         opens_at=timezone.now() - timedelta(days=20),
         closes_at=timezone.now() - timedelta(minutes=1),
     )
     review = Review.objects.get()
-    response = admin_client.post(
+    response = office_client.post(
         reverse("manage:review-reopen", kwargs={"pk": desk.round.pk}),
         {"review": review.pk, "reason": "录入有误"},
         follow=True,
@@ -946,14 +1011,14 @@ def board(db):
     return d
 
 
-def test_confirming_notifies_each_expert_once_with_all_their_cases(board, admin_client):
+def test_confirming_notifies_each_expert_once_with_all_their_cases(board, office_client):
     a, b, c = board.experts
     for case in board.cases[:3]:
-        services.assign_expert(round=board.round, case=case, expert=a, by=admin_client.user)
-    services.assign_expert(round=board.round, case=board.cases[0], expert=b, by=admin_client.user)
+        services.assign_expert(round=board.round, case=case, expert=a, by=office_client.user)
+    services.assign_expert(round=board.round, case=board.cases[0], expert=b, by=office_client.user)
     url = reverse("manage:assign-confirm", kwargs={"pk": board.round.pk})
 
-    response = admin_client.post(url, follow=True)
+    response = office_client.post(url, follow=True)
 
     assert "已确认 4 项分配,并通知了相关专家。" in message_text(response)
     assert set(Assignment.objects.values_list("status", flat=True)) == {AssignmentStatus.CONFIRMED}
@@ -972,7 +1037,7 @@ def test_confirming_notifies_each_expert_once_with_all_their_cases(board, admin_
     assert not sent.filter(recipient=c).exists()
 
     # Confirming again tells nobody anything new.
-    admin_client.post(url)
+    office_client.post(url)
     assert Notification.objects.filter(kind=NotificationKind.EXPERT_ASSIGNED).count() == 2
     # The cases are now on the experts' desks.
     workspace = client_of(a).get(reverse("reviews:workspace")).content.decode()
@@ -987,7 +1052,7 @@ def test_proposed_assignments_are_not_on_the_expert_desk(board):
     assert client.get(score_url(assignment)).status_code == 404
 
 
-def test_k_reviewers_per_case_is_enforced(board, admin_client):
+def test_k_reviewers_per_case_is_enforced(board, office_client):
     a, b, c = board.experts
     case = board.cases[0]
     services.assign_expert(round=board.round, case=case, expert=a, by=None)
@@ -995,7 +1060,7 @@ def test_k_reviewers_per_case_is_enforced(board, admin_client):
 
     with pytest.raises(InvalidTransition, match="该案例已有 2 名评审专家,达到每案人数。"):
         services.assign_expert(round=board.round, case=case, expert=c, by=None)
-    response = admin_client.post(
+    response = office_client.post(
         reverse("manage:assign-add", kwargs={"pk": board.round.pk}),
         {"case": case.pk, "expert": c.pk},
         follow=True,
@@ -1019,7 +1084,7 @@ def test_same_expert_twice_on_a_case_is_refused(board):
     assert Assignment.objects.count() == 1
 
 
-def test_expert_maximum_load_is_enforced(board, admin_client):
+def test_expert_maximum_load_is_enforced(board, office_client):
     a = board.experts[0]
     ExpertProfile.objects.filter(user=a).update(max_cases_per_round=2)
     a.refresh_from_db()
@@ -1028,7 +1093,7 @@ def test_expert_maximum_load_is_enforced(board, admin_client):
 
     with pytest.raises(InvalidTransition, match="专家甲 本轮已分配 2 件,达到其评审上限。"):
         services.assign_expert(round=board.round, case=board.cases[2], expert=a, by=None)
-    response = admin_client.post(
+    response = office_client.post(
         reverse("manage:assign-add", kwargs={"pk": board.round.pk}),
         {"case": board.cases[2].pk, "expert": a.pk},
         follow=True,
@@ -1056,14 +1121,14 @@ def test_case_outside_the_round_is_refused(board):
         services.assign_expert(round=board.round, case=stray, expert=board.experts[0], by=None)
 
 
-def test_started_review_cannot_be_unassigned(board, admin_client):
+def test_started_review_cannot_be_unassigned(board, office_client):
     a = board.experts[0]
     criteria = make_rubric(board.campaign)
     services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
     services.confirm_assignments(round=board.round, by=None)
     assignment = Assignment.objects.get()
     review_of(assignment, criteria, ["10", "", ""], submit=False)
-    response = admin_client.post(
+    response = office_client.post(
         reverse(
             "manage:assign-remove", kwargs={"pk": board.round.pk, "assignment_pk": assignment.pk}
         ),
@@ -1092,18 +1157,28 @@ def import_world(db):
     return {"city": city, "county": county, "fields": fields}
 
 
-def test_expert_import_creates_accounts_and_profiles(import_world, admin_client):
+def test_expert_import_creates_accounts_and_profiles(import_world, office_client):
     rows = [
-        ["钱专家", "Qian@Example.org", "13800138011", "导入测试县", "导入测试市", "", "是", "营商环境;数字政府", "12"],  # fmt: skip
+        [
+            "钱专家",
+            "Qian@Example.org",
+            "13800138011",
+            "导入测试县",
+            "导入测试市",
+            "",
+            "是",
+            "营商环境;数字政府",
+            "12",
+        ],
         ["孙专家", "sun@example.org", "", "", "", "上海交通大学", "否", "数字政府", ""],
     ]
-    response = admin_client.post(reverse("manage:expert-import"), {"file": csv_upload(rows)})
+    response = office_client.post(reverse("manage:expert-import"), {"file": csv_upload(rows)})
     assert response.status_code == 200
     preview = response.content.decode()
     assert "钱专家" in preview and "孙专家" in preview and "确认导入并发送邀请" in preview
     assert not User.objects.filter(role=Role.EXPERT).exists()  # nothing until confirmed
 
-    response = admin_client.post(
+    response = office_client.post(
         reverse("manage:expert-import-apply"), {"token": response.context["token"]}
     )
 
@@ -1126,7 +1201,7 @@ def test_expert_import_creates_accounts_and_profiles(import_world, admin_client)
         "qian@example.org",
         "sun@example.org",
     ]
-    listing = admin_client.get(reverse("manage:experts")).content.decode()
+    listing = office_client.get(reverse("manage:experts")).content.decode()
     assert "导入测试县" in listing and "上海交通大学" in listing
 
 
@@ -1137,37 +1212,52 @@ def test_expert_import_creates_accounts_and_profiles(import_world, admin_client)
             ["李专家", "li@example.org", "", "不存在的单位", "", "", "", "", ""],
             "第 3 行:单位“不存在的单位”不存在或不唯一",
         ),
-        (["李专家", "li@example.org", "", "", "", "某大学", "否", "航天", ""], "第 3 行:领域“航天”不存在。"),  # fmt: skip
-        (["李专家", "li@example.org", "", "", "", "某大学", "否", "", "0"], "第 3 行:max_cases 应为 1 到 1000 之间的整数。"),  # fmt: skip
-        (["李专家", "li@example.org", "", "", "", "某大学", "也许", "", ""], "第 3 行:inside 列应填“是”或“否”。"),  # fmt: skip
-        (["李专家", "not-an-email", "", "", "", "某大学", "", "", ""], "第 3 行:邮箱“not-an-email”格式不正确。"),  # fmt: skip
-        (["李专家", "QIAN@example.org", "", "", "", "某大学", "", "", ""], "第 3 行:邮箱 qian@example.org 与第 2 行重复。"),  # fmt: skip
+        (
+            ["李专家", "li@example.org", "", "", "", "某大学", "否", "航天", ""],
+            "第 3 行:领域“航天”不存在。",
+        ),
+        (
+            ["李专家", "li@example.org", "", "", "", "某大学", "否", "", "0"],
+            "第 3 行:max_cases 应为 1 到 1000 之间的整数。",
+        ),
+        (
+            ["李专家", "li@example.org", "", "", "", "某大学", "也许", "", ""],
+            "第 3 行:inside 列应填“是”或“否”。",
+        ),
+        (
+            ["李专家", "not-an-email", "", "", "", "某大学", "", "", ""],
+            "第 3 行:邮箱“not-an-email”格式不正确。",
+        ),
+        (
+            ["李专家", "QIAN@example.org", "", "", "", "某大学", "", "", ""],
+            "第 3 行:邮箱 qian@example.org 与第 2 行重复。",
+        ),
     ],
 )
-def test_expert_import_with_a_bad_row_creates_nothing(import_world, admin_client, bad_row, error):
+def test_expert_import_with_a_bad_row_creates_nothing(import_world, office_client, bad_row, error):
     rows = [
         ["钱专家", "qian@example.org", "", "导入测试县", "导入测试市", "", "是", "营商环境", ""],
         bad_row,
     ]
     users, profiles = User.objects.count(), ExpertProfile.objects.count()
 
-    response = admin_client.post(reverse("manage:expert-import"), {"file": csv_upload(rows)})
+    response = office_client.post(reverse("manage:expert-import"), {"file": csv_upload(rows)})
 
     html = response.content.decode()
     assert "发现问题,未导入任何专家。" in html
     assert error in html
     assert "确认导入并发送邀请" not in html
     # Posting the apply step anyway (the token is in the session) still creates nothing.
-    token = admin_client.session["expert_import"]["token"]
-    response = admin_client.post(reverse("manage:expert-import-apply"), {"token": token})
+    token = office_client.session["expert_import"]["token"]
+    response = office_client.post(reverse("manage:expert-import-apply"), {"token": token})
     assert error in response.content.decode()
     assert (User.objects.count(), ExpertProfile.objects.count()) == (users, profiles)
     assert not Notification.objects.exists()
 
 
-def test_expert_import_refuses_a_file_without_the_required_columns(import_world, admin_client):
+def test_expert_import_refuses_a_file_without_the_required_columns(import_world, office_client):
     upload = SimpleUploadedFile("experts.csv", "姓名,邮箱\n钱专家,qian@example.org\n".encode())
-    response = admin_client.post(reverse("manage:expert-import"), {"file": upload})
+    response = office_client.post(reverse("manage:expert-import"), {"file": upload})
     assert response.status_code == 200
     assert "缺少列:name, email。" in response.content.decode()
     assert not User.objects.filter(role=Role.EXPERT).exists()
@@ -1208,9 +1298,9 @@ def progress_round(db):
     return d
 
 
-def test_progress_page_numbers(progress_round, admin_client):
+def test_progress_page_numbers(progress_round, office_client):
     d = progress_round
-    response = admin_client.get(reverse("manage:progress", kwargs={"pk": d.round.pk}))
+    response = office_client.get(reverse("manage:progress", kwargs={"pk": d.round.pk}))
     assert response.status_code == 200
     html = response.content.decode()
 
@@ -1236,13 +1326,13 @@ def test_progress_page_numbers(progress_round, admin_client):
     assert "暂无" in overdue
 
 
-def test_progress_after_close_lists_overdue_reviews(progress_round, admin_client):
+def test_progress_after_close_lists_overdue_reviews(progress_round, office_client):
     d = progress_round
     ReviewRound.objects.filter(pk=d.round.pk).update(
         opens_at=timezone.now() - timedelta(days=20),
         closes_at=timezone.now() - timedelta(hours=1),
     )
-    html = admin_client.get(reverse("manage:progress", kwargs={"pk": d.round.pk})).content
+    html = office_client.get(reverse("manage:progress", kwargs={"pk": d.round.pk})).content
     overdue = html.decode().split("逾期未提交", 1)[1].split("</ul>", 1)[0]
     assert "钱专家 · 尚未评完的案例(有草稿)" in overdue
     assert "孙专家 · 尚未评完的案例</li>" in overdue
