@@ -48,7 +48,7 @@ def solve(inst: Instance) -> Solution:
         return Solution(
             np.array([], np.int64), np.array([], np.int64), 0, needed, np.flatnonzero(inst.need > 0)
         )
-    bonus = n_cases + 1  # outweighs any sum of expertise mismatches
+    bonus = needed + 1  # outweighs any sum of expertise mismatches (at most one per place)
     step = (bonus + 1) * (n_cases + 1)  # outweighs any sum of bonuses and mismatches
     source, sink = 0, 1
     case_node = 2 + np.arange(n_cases)

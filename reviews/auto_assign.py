@@ -116,21 +116,24 @@ def build_board(round: ReviewRound) -> Board:
     # Kept: confirmed assignments stay; proposals are recomputed.
     kept = list(
         Assignment.objects.filter(round=round, status=AssignmentStatus.CONFIRMED).values_list(
-            "case_id", "expert_id"
+            "case_id", "expert_id", "expert__expert_profile__inside_province"
         )
     )
     load = np.zeros(n_e, dtype=np.int64)
     have = np.zeros(n_c, dtype=np.int64)
     want_outside = np.ones(n_c, dtype=bool)
-    for case_id, expert_id in kept:
+    for case_id, expert_id, inside in kept:
         if expert_id in e_index:
             load[e_index[expert_id]] += 1
-        if case_id in c_index and expert_id in e_index:
-            i, j = c_index[case_id], e_index[expert_id]
-            have[i] += 1
-            eligible[i, j] = False
-            if outside[j]:
-                want_outside[i] = False
+        if case_id not in c_index:
+            continue
+        # A confirmed reviewer counts towards k even if they have since left the panels.
+        i = c_index[case_id]
+        have[i] += 1
+        if inside is False:
+            want_outside[i] = False
+        if expert_id in e_index:
+            eligible[i, e_index[expert_id]] = False
     # A released pair (declared conflict) has a Conflict row; never offer it again.
     need = np.maximum(round.reviewers_per_case - have, 0)
     capacity = np.maximum(capacity - load, 0)
