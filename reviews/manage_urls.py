@@ -16,6 +16,7 @@ urlpatterns = [
     path("rounds/<int:pk>/add-cases/", v.round_add_cases, name="round-add-cases"),
     path("rounds/<int:pk>/assign/", v.assign, name="assign"),
     path("rounds/<int:pk>/assign/add/", v.assign_add, name="assign-add"),
+    path("rounds/<int:pk>/assign/case/<int:case_pk>/", v.assign_case, name="assign-case"),
     path(
         "rounds/<int:pk>/assign/<int:assignment_pk>/remove/", v.assign_remove, name="assign-remove"
     ),

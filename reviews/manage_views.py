@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -194,31 +195,71 @@ def round_add_cases(request, pk):
 # --- assignment ---------------------------------------------------------------------
 
 
+BOARD_PAGE_SIZE = 50
+
+
 @administrator_required
 @require_GET
 def assign(request, pk):
+    """The round's cases (50 a page) with their reviewers, and every expert's load."""
     round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
-    cases = selectors.assignment_board(round)
+    only_short = request.GET.get("short") == "1"
+    page = Paginator(
+        selectors.assignment_board(round, only_short=only_short), BOARD_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     experts = list(services.round_experts(round))
     loads = services.expert_load(round)
-    conflicts = conflict_table(experts, cases)
     for expert in experts:
         expert.load = loads.get(expert.pk, 0)
         profile = getattr(expert, "expert_profile", None)
         expert.limit = profile.max_cases_per_round if profile else None
-    for case in cases:
+    for case in page:
         case.short = len(case.round_assignments) < round.reviewers_per_case
-        case.conflicted = {e.pk for e in experts if (e.pk, case.pk) in conflicts}
-    proposed = sum(1 for c in cases for a in c.round_assignments if a.status == "proposed")
     return render(
         request,
         "reviews/manage/assign.html",
         {
             "round": round,
-            "cases": cases,
+            "page": page,
             "experts": experts,
-            "proposed": proposed,
-            "conflict_count": len(conflicts),
+            "proposed": selectors.proposed_count(round),
+            "only_short": only_short,
+            "querystring": "short=1" if only_short else "",
+        },
+    )
+
+
+@administrator_required
+@require_GET
+def assign_case(request, pk, case_pk):
+    """One case: its reviewers (remove, swap) and every expert of the round, conflicts shown with reasons."""
+    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    try:
+        case = selectors.assignment_board(round).get(pk=case_pk)
+    except Case.DoesNotExist:
+        raise Http404 from None
+    experts = list(services.round_experts(round).prefetch_related("expert_profile__fields"))
+    loads = services.expert_load(round)
+    conflicts = conflict_table(experts, [case])
+    assigned = {a.expert_id for a in case.round_assignments}
+    for expert in experts:
+        expert.load = loads.get(expert.pk, 0)
+        profile = getattr(expert, "expert_profile", None)
+        expert.limit = profile.max_cases_per_round if profile else None
+        expert.conflict = conflicts.get((expert.pk, case.pk), "")
+        expert.matches = bool(
+            profile and case.field_id and any(f.pk == case.field_id for f in profile.fields.all())
+        )
+        expert.assigned = expert.pk in assigned
+    experts.sort(key=lambda e: (bool(e.conflict), e.assigned, not e.matches, e.load, str(e)))
+    return render(
+        request,
+        "reviews/manage/assign_case.html",
+        {
+            "round": round,
+            "case": case,
+            "experts": experts,
+            "short": len(case.round_assignments) < round.reviewers_per_case,
         },
     )
 
@@ -244,7 +285,7 @@ def assign_add(request, pk):
             request,
             _("已分配 %(expert)s 评审“%(case)s”(待确认)。") % {"expert": expert, "case": case},
         )
-    return redirect(f"/manage/rounds/{pk}/assign/#case-{case.pk}")
+    return redirect("manage:assign-case", pk=pk, case_pk=case.pk)
 
 
 @administrator_required
@@ -257,7 +298,7 @@ def assign_remove(request, pk, assignment_pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("已取消分配。"))
-    return redirect(f"/manage/rounds/{pk}/assign/#case-{assignment.case_id}")
+    return redirect("manage:assign-case", pk=pk, case_pk=assignment.case_id)
 
 
 @administrator_required
@@ -399,4 +440,4 @@ def assign_swap(request, pk, assignment_pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("已换为 %(expert)s。") % {"expert": expert})
-    return redirect(f"/manage/rounds/{pk}/assign/#case-{assignment.case_id}")
+    return redirect("manage:assign-case", pk=pk, case_pk=assignment.case_id)

@@ -90,9 +90,13 @@ def other_reviews(assignment):
     )
 
 
-def assignment_board(round: ReviewRound):
-    """Cases of the round with their active assignments, and experts with their loads."""
-    cases = list(
+def proposed_count(round: ReviewRound) -> int:
+    return Assignment.objects.filter(round=round, status=AssignmentStatus.PROPOSED).count()
+
+
+def assignment_board(round: ReviewRound, *, only_short: bool = False):
+    """Cases of the round with their active assignments (a queryset: the page paginates it)."""
+    cases = (
         round.cases.select_related("organisation__parent", "field")
         .prefetch_related(
             "co_organisations",
@@ -104,8 +108,14 @@ def assignment_board(round: ReviewRound):
                 to_attr="round_assignments",
             ),
         )
-        .order_by("title")
+        .order_by("title", "pk")
     )
+    if only_short:
+        active = Count(
+            "assignments",
+            filter=Q(assignments__round=round) & ~Q(assignments__status=AssignmentStatus.RELEASED),
+        )
+        cases = cases.annotate(n_active=active).filter(n_active__lt=round.reviewers_per_case)
     return cases
 
 

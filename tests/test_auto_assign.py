@@ -522,7 +522,7 @@ def test_swap_view_swaps_and_refuses_conflicts_with_the_reason(board):
     response = client.post(
         url("assign-swap", board, assignment_pk=assignment.pk), {"expert": free.pk}
     )
-    assert response["Location"].endswith(f"#case-{board.cases[0].pk}")
+    assert response["Location"].endswith(f"/assign/case/{board.cases[0].pk}/")
     assert f"已换为 {free}。" in message_text(response)
     assert not Assignment.objects.filter(pk=assignment.pk).exists()
     assert Assignment.objects.filter(round=board.round, case=board.cases[0], expert=free).exists()

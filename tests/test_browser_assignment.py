@@ -164,7 +164,8 @@ def test_office_runs_swaps_confirms_and_experts_find_their_cases(browser, scene)
     ]
     shot(office, "02-proposed")
 
-    # 3. Swaps one reviewer of the first case. Its conflicted expert is offered but disabled.
+    # 3. Swaps one reviewer of the first case on its own page. Its conflicted expert is offered but disabled.
+    office.goto(f"{base}/manage/rounds/{round.pk}/assign/case/{cases[0].pk}/")
     card = office.locator(f"#case-{cases[0].pk}")
     card.locator("summary", has_text="换人").first.click()
     swap = card.locator("form[action$='/swap/']").first
@@ -185,7 +186,8 @@ def test_office_runs_swaps_confirms_and_experts_find_their_cases(browser, scene)
     assert (cases[0].pk, old.expert_id) not in pairs
     assert len(pairs) == 8
 
-    # 4. Confirms: every expert with a case is told once.
+    # 4. Confirms on the round's page: every expert with a case is told once.
+    office.goto(f"{base}/manage/rounds/{round.pk}/assign/")
     with office.expect_navigation():
         office.get_by_role("button", name="确认 8 项分配并通知专家").click()
     assert "已确认 8 项分配,并通知了相关专家。" in alerts(office), alerts(office)

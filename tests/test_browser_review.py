@@ -169,6 +169,9 @@ def test_panel_round_assignment_pledge_draft_submit_progress(browser, site):
     # 4. Assigns both experts to the case by hand, then confirms.
     page.locator(".card", has_text="初评").get_by_role("link", name="分配专家").click()
     page.wait_for_load_state()
+    board_url = page.url
+    page.locator(f"#case-{case.pk}").get_by_role("link", name=case.title).click()
+    page.wait_for_load_state()
     card = page.locator(f"#case-{case.pk}")
     for expert in (first, second):
         add = card.locator("form[action$='/assign/add/']")
@@ -180,6 +183,7 @@ def test_panel_round_assignment_pledge_draft_submit_progress(browser, site):
     # Two reviewers reached: no more assigning on this case.
     assert card.locator("form[action$='/assign/add/']").count() == 0
     shot(page, "review-3-assigned.png")
+    page.goto(board_url)
     page.get_by_role("button", name="确认 2 项分配并通知专家").click()
     page.wait_for_load_state()
     assert "已确认 2 项分配,并通知了相关专家。" in alerts(page)
