@@ -26,6 +26,7 @@ urlpatterns = [
     path("rounds/<int:pk>/assign/<int:assignment_pk>/swap/", v.assign_swap, name="assign-swap"),
     path("rounds/<int:pk>/conflicts/", v.conflict_record, name="conflict-record"),
     path("rounds/<int:pk>/progress/", v.progress, name="progress"),
+    path("rounds/<int:pk>/progress/<int:expert_pk>/", v.progress_expert, name="progress-expert"),
     path("rounds/<int:pk>/reopen/", v.review_reopen, name="review-reopen"),
     path("rounds/<int:pk>/ranking/", rv.ranking_page, name="ranking"),
     path("rounds/<int:pk>/ranking/compute/", rv.ranking_compute, name="ranking-compute"),

@@ -345,6 +345,18 @@ def progress(request, pk):
 
 
 @administrator_required
+@require_GET
+def progress_expert(request, pk, expert_pk):
+    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    expert = get_object_or_404(User, pk=expert_pk, role=Role.EXPERT)
+    return render(
+        request,
+        "reviews/manage/progress_expert.html",
+        {"round": round, "expert": expert, "assignments": selectors.expert_in_round(round, expert)},
+    )
+
+
+@administrator_required
 @require_POST
 def review_reopen(request, pk):
     try:
@@ -366,7 +378,11 @@ def review_reopen(request, pk):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("评分已重新开放,专家可以修改后再提交。"))
-    return redirect("manage:progress", pk=review.assignment.round_id)
+    return redirect(
+        "manage:progress-expert",
+        pk=review.assignment.round_id,
+        expert_pk=review.assignment.expert_id,
+    )
 
 
 @administrator_required

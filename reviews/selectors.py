@@ -19,6 +19,7 @@ from .models import (
 from .scoring import spread
 
 SPREAD_FLAG = 15.0
+LIST_LIMIT = 100  # longer lists are counted, and exported with the ranking
 
 
 def my_assignments(expert):
@@ -173,8 +174,10 @@ def progress(round: ReviewRound, now=None):
         "done": done,
         "total": len(assignments),
         "percent": round_percent(done, len(assignments)),
-        "overdue": overdue,
-        "spread": spread_cases,
+        "overdue": overdue[:LIST_LIMIT],
+        "overdue_count": len(overdue),
+        "spread": spread_cases[:LIST_LIMIT],
+        "spread_count": len(spread_cases),
         "released": released,
     }
 
@@ -188,4 +191,14 @@ def experts_for_listing():
             n_active=Count("assignments", filter=Q(assignments__status=AssignmentStatus.CONFIRMED))
         )
         .order_by("display_name", "username")
+    )
+
+
+def expert_in_round(round: ReviewRound, expert):
+    """One expert's assignments in a round with their reviews (for reopening one)."""
+    return list(
+        Assignment.objects.filter(round=round, expert=expert)
+        .exclude(status=AssignmentStatus.PROPOSED)
+        .select_related("case", "review")
+        .order_by("case__title")
     )
