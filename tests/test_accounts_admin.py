@@ -102,6 +102,9 @@ ROWS = [
     ("get",    "/notifications/", None,                                 LOGIN, 200, 200, 200, LOGIN),
     ("get",    "/notifications/read/", None,                            LOGIN, 405, 405, 405, LOGIN),
     ("post",   "/notifications/read/", {},                              LOGIN, "/notifications/", "/notifications/", "/notifications/", LOGIN),
+    ("get",    "/notifications/outbox/", None,                          LOGIN, 403, 403, 200, LOGIN),
+    ("get",    "/notifications/outbox/resend/", None,                   LOGIN, 405, 405, 405, LOGIN),
+    ("post",   "/notifications/outbox/resend/", {},                     LOGIN, 403, 403, "/notifications/outbox/?status=failed", LOGIN),
     ("get",    "/accounts/password/change/", None,                      LOGIN, 200, 200, 200, LOGIN),
     ("post",   "/accounts/password/change/", {},                        LOGIN, 200, 200, 200, LOGIN),  # the form again, with errors
     ("get",    "/accounts/password/change/done/", None,                 LOGIN, 200, 200, 200, LOGIN),
