@@ -422,11 +422,6 @@ def test_an_english_speaking_user_gets_english_unit_and_assignment_messages(admi
     assert len(mail.outbox) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the review_reminder templates have no English translation in "
-    "locale/en/LC_MESSAGES/django.po, so English-speaking experts get Chinese reminders",
-)
 def test_an_english_speaking_expert_gets_an_english_reminder(db):
     expert = _english_user(expert=True)
     closes = timezone.now() + timedelta(days=2)
