@@ -179,6 +179,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 RESULTS_CACHE_SECONDS = env.int("RESULTS_CACHE_SECONDS", default=24 * 3600)
+# With Redis, each worker re-reads the results generation at most this often (seconds);
+# 0 reads it on every request. Local memory needs no memo.
+RESULTS_GENERATION_MEMO_SECONDS = env.float(
+    "RESULTS_GENERATION_MEMO_SECONDS", default=1.0 if REDIS_URL else 0.0
+)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
