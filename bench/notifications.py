@@ -41,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, this folder would come first on sys.path, where this very file would
-# shadow the `notifications` app (and bench/http.py the standard library's `http`).
+# shadow the `notifications` app (and bench/http_load.py the standard library's `http`).
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 

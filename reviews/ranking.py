@@ -302,13 +302,16 @@ def publish_notice(*, round: ReviewRound, by, ends_at):
             _("等次以最后一轮评审为准,请从“%(name)s”发布公示。") % {"name": last.name}
         )
     outcomes = {}
-    for entry in RankingEntry.objects.filter(round=round).select_related("final_tier"):
+    entries = RankingEntry.objects.filter(round=round).select_related("final_tier")
+    # Published ranks follow the final tiers (overrides included): 1, 2, 3... down the list.
+    awarded = sorted(
+        (e for e in entries if e.final_tier is not None),
+        key=lambda e: (e.final_tier.order, e.rank or 10**9, e.pk),
+    )
+    published_rank = {e.pk: i for i, e in enumerate(awarded, start=1)}
+    for entry in entries:
         score = None if entry.basis_value is None else round_score(entry.basis_value)
-        outcomes[entry.case_id] = (
-            entry.final_tier,
-            entry.rank if entry.final_tier else None,
-            score,
-        )
+        outcomes[entry.case_id] = (entry.final_tier, published_rank.get(entry.pk), score)
     return start_notice(campaign=round.campaign, by=by, ends_at=ends_at, outcomes=outcomes)
 
 

@@ -216,7 +216,8 @@ def bootstrap_tiers(
                     trimmed = (total - extremes) / np.maximum(counts - 2, 1)
                     stat = np.where(trim[None, :], trimmed, stat)
         stat = np.where(counts[None, :] > 0, stat, -np.inf)
-        order = np.argsort(-stat, axis=1, kind="stable")
+        # Exact ties are broken at random in each resample, never by the order of the cases.
+        order = np.lexsort((rng.random(stat.shape), -stat), axis=1)
         position = np.empty_like(order)
         np.put_along_axis(position, order, np.arange(n_cases)[None, :].repeat(size, axis=0), axis=1)
         tier = np.searchsorted(bounds, position, side="right")  # n_tiers means "no tier"

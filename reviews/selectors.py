@@ -6,6 +6,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import Role, User
+from reform_cases.models import Case
 
 from .models import (
     Assignment,
@@ -121,63 +122,69 @@ def assignment_board(round: ReviewRound, *, only_short: bool = False):
 
 
 def progress(round: ReviewRound, now=None):
-    """Completion, per-expert done / assigned, overdue reviews and widely spread cases."""
+    """Completion, per-expert done / assigned, overdue reviews and widely spread cases.
+
+    Counted by the database, so the page costs the same at 50 and at 5,000 cases.
+    """
     now = now or timezone.now()
-    assignments = list(
-        Assignment.objects.filter(round=round, status=AssignmentStatus.CONFIRMED)
-        .select_related("expert", "case", "review")
-        .order_by("expert__display_name", "case__title")
-    )
-    experts, totals = {}, defaultdict(list)
-    for a in assignments:
-        review = getattr(a, "review", None)
-        row = experts.setdefault(
-            a.expert_id, {"expert": a.expert, "done": 0, "assigned": 0, "drafts": 0}
+    confirmed = Assignment.objects.filter(round=round, status=AssignmentStatus.CONFIRMED)
+    counts = list(
+        confirmed.values("expert_id").annotate(
+            assigned=Count("id"),
+            done=Count("id", filter=Q(review__status=ReviewStatus.SUBMITTED)),
+            drafts=Count("id", filter=Q(review__status=ReviewStatus.DRAFT)),
         )
-        row["assigned"] += 1
-        if review and review.status == ReviewStatus.SUBMITTED:
-            row["done"] += 1
-            totals[a.case].append(float(review.total))
-        elif review:
-            row["drafts"] += 1
-    for row in experts.values():
-        row["percent"] = round_percent(row["done"], row["assigned"])
-    done = sum(r["done"] for r in experts.values())
-    overdue = []
-    if now > round.closes_at:
-        overdue = [
-            a
-            for a in assignments
-            if not (getattr(a, "review", None) and a.review.status == ReviewStatus.SUBMITTED)
-        ]
-    spread_cases = sorted(
+    )
+    users = User.objects.in_bulk([row["expert_id"] for row in counts])
+    experts = [
+        {
+            "expert": users[row["expert_id"]],
+            "assigned": row["assigned"],
+            "done": row["done"],
+            "drafts": row["drafts"],
+            "percent": round_percent(row["done"], row["assigned"]),
+        }
+        for row in counts
+    ]
+    totals = defaultdict(list)
+    for case_id, total in confirmed.filter(review__status=ReviewStatus.SUBMITTED).values_list(
+        "case_id", "review__total"
+    ):
+        totals[case_id].append(float(total))
+    flagged = sorted(
         (
-            (case, spread(values), values)
-            for case, values in totals.items()
+            (case_id, spread(values), values)
+            for case_id, values in totals.items()
             if spread(values) > SPREAD_FLAG
         ),
         key=lambda item: -item[1],
     )
+    shown = Case.objects.in_bulk([case_id for case_id, _sd, _values in flagged[:LIST_LIMIT]])
+    done = sum(r["done"] for r in experts)
+    total = sum(r["assigned"] for r in experts)
+    late = confirmed.exclude(review__status=ReviewStatus.SUBMITTED)
+    overdue, overdue_count = [], 0
+    if now > round.closes_at:
+        overdue_count = late.count()
+        overdue = list(
+            late.select_related("expert", "case", "review").order_by("expert_id", "case__title")[
+                :LIST_LIMIT
+            ]
+        )
     released = list(
         Assignment.objects.filter(round=round, status=AssignmentStatus.RELEASED).select_related(
             "expert", "case"
         )
     )
-    submitted = [
-        a.review
-        for a in assignments
-        if getattr(a, "review", None) and a.review.status == ReviewStatus.SUBMITTED
-    ]
     return {
-        "submitted": submitted,
-        "experts": sorted(experts.values(), key=lambda r: (r["percent"], str(r["expert"]))),
+        "experts": sorted(experts, key=lambda r: (r["percent"], str(r["expert"]))),
         "done": done,
-        "total": len(assignments),
-        "percent": round_percent(done, len(assignments)),
-        "overdue": overdue[:LIST_LIMIT],
-        "overdue_count": len(overdue),
-        "spread": spread_cases[:LIST_LIMIT],
-        "spread_count": len(spread_cases),
+        "total": total,
+        "percent": round_percent(done, total),
+        "overdue": overdue,
+        "overdue_count": overdue_count,
+        "spread": [(shown[case_id], sd, values) for case_id, sd, values in flagged[:LIST_LIMIT]],
+        "spread_count": len(flagged),
         "released": released,
     }
 

@@ -1268,7 +1268,9 @@ def test_expert_import_refuses_a_file_without_the_required_columns(import_world,
 
 def expert_row(html, name):
     """(done / assigned, drafts) of the expert's row on the progress page."""
-    match = re.search(rf"<tr><td><a [^>]*>{re.escape(name)}</a></td><td>([^<]*)</td><td>([^<]*)</td>", html)
+    match = re.search(
+        rf"<tr><td><a [^>]*>{re.escape(name)}</a></td><td>([^<]*)</td><td>([^<]*)</td>", html
+    )
     assert match, f"no row for {name}"
     return match.group(1), match.group(2), match.end()
 
