@@ -29,7 +29,6 @@ import argparse  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import platform  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
@@ -38,6 +37,8 @@ import socket  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+
+from bench.report import machine_line  # noqa: E402
 
 SECTION = "http"
 PYTHON = sys.executable
@@ -558,27 +559,6 @@ def report(args, result) -> str:
             + ". An anonymous hit never touches the database: the difference is the cache layer.",
         ]
     return "\n".join(text)
-
-
-def machine_line() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return (
-        f"Machine: {os.cpu_count()} cores ({cpu}){memory}, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}."
-    )
 
 
 def write_part(name: str, part: str, body: str) -> Path:

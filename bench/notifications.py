@@ -24,11 +24,9 @@ Prints a table and replaces the `bench:notifications` section of BENCHMARKS.md.
 """
 
 import os
-import platform
 import re
 import shutil
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -80,6 +78,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
+from bench.report import machine_line  # noqa: E402
+from bench.report import write_section as write_named_section  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
 from notifications import services  # noqa: E402
 from notifications.delivery import deliver  # noqa: E402
@@ -87,6 +87,11 @@ from notifications.models import DeliveryStatus, Notification  # noqa: E402
 from reform_cases.models import Campaign, CampaignStatus, Case, CaseStatus, normalise_title  # noqa: E402
 from reviews.models import Assignment, ReviewRound  # noqa: E402
 from reviews.services import confirm_assignments  # noqa: E402
+
+
+def write_section(body: str):
+    return write_named_section("notifications", body)
+
 
 # --- data ---------------------------------------------------------------------------------
 
@@ -309,38 +314,6 @@ def worker_rate(ids, broker_url, *, concurrency, database_url, name):
 
 
 # --- report ---------------------------------------------------------------------------------
-
-
-def machine_line() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}."
-    )
-
-
-def write_section(body: str) -> Path:
-    """Replace this bench's section of BENCHMARKS.md (created when missing), nothing else."""
-    path = ROOT / "BENCHMARKS.md"
-    start, end = f"<!-- bench:{SECTION} -->", f"<!-- /bench:{SECTION} -->"
-    block = f"{start}\n{body.strip()}\n{end}"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if not text.strip():
-        text = "# Benchmarks\n"
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def ms(seconds):

@@ -21,8 +21,6 @@ benchmark needs (bench/http_load.py runs it with the gunicorn's SECRET_KEY).
 import argparse
 import json
 import os
-import platform
-import re
 import sys
 import time
 from datetime import timedelta
@@ -33,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # shadow the standard library's `http`: look modules up from the repository root instead.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
+
+from bench.report import write_section  # noqa: E402
 
 SECTION = "queries"
 DEFAULT_DB = "/tmp/bench-queries.sqlite3"
@@ -235,44 +235,6 @@ def measure(info, *, warm_up=True, repeats=3, slow=5.0) -> dict:
         "status": response.status_code,
     }
     return result
-
-
-def machine_line() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return (
-        f"Machine: {os.cpu_count()} cores ({cpu}){memory}, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}."
-    )
-
-
-def write_section(name: str, body: str) -> Path:
-    """Replace this bench's section of BENCHMARKS.md (created when missing), nothing else."""
-    path = ROOT / "BENCHMARKS.md"
-    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    block = f"{start}\n{body.strip()}\n{end}"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if not text.strip():
-        text = f"# Benchmarks\n\n{machine_line()}\n"
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def fresh_sqlite(path: str):

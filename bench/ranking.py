@@ -9,9 +9,6 @@ Prints a table and replaces the `bench:ranking` section of BENCHMARKS.md.
 """
 
 import argparse
-import os
-import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -21,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from bench.report import write_section  # noqa: E402
 from reviews import scoring  # noqa: E402
 
 SECTION = "ranking"
@@ -67,44 +65,6 @@ def best_of(repeats, fn):
         result = fn()
         times.append(time.perf_counter() - started)
     return min(times), result
-
-
-def machine_line() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return (
-        f"Machine: {os.cpu_count()} cores ({cpu}){memory}, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}."
-    )
-
-
-def write_section(name: str, body: str) -> Path:
-    """Replace this bench's section of BENCHMARKS.md (created when missing), nothing else."""
-    path = ROOT / "BENCHMARKS.md"
-    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    block = f"{start}\n{body.strip()}\n{end}"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if not text.strip():
-        text = f"# Benchmarks\n\n{machine_line()}\n"
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def main(argv=None):

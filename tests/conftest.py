@@ -1,6 +1,9 @@
+import os
+
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connections
 from django.test import Client
 
 from accounts.models import Organisation
@@ -174,3 +177,43 @@ def campaign_with(db):
         return campaign
 
     return make
+
+
+# --- real browser (Playwright driving Debian's Chromium) ------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser():
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+        message = f"Chromium not found at {executable} (set CHROMIUM_PATH)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def orm(browser):
+    """Close the connections the test opened while Playwright's loop was running.
+
+    With an event loop running in this thread, Django keeps those connections apart
+    from pytest-django's own; left open, PostgreSQL refuses to drop the test database.
+    """
+    yield
+    connections.close_all()

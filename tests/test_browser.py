@@ -19,35 +19,10 @@ from reform_cases.fixtures_list import FIXTURE_FILES as FIXTURES
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 RESULTS_PATH = "/results/2020/"
 HEADING = "最佳实践案例"
 CASE_TITLE = "嘉善县推进示范区政务服务一体化建设"
-
-
-@pytest.fixture
-def browser():
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
-        message = f"Chromium not found at {executable} (set CHROMIUM_PATH)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -31,35 +31,10 @@ from tests.factories import PASSWORD, CityFactory, CountyFactory, UserFactory
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 15_000
 INVITEE_PASSWORD = "Xihu-Lake-Spring-2024"
 YEAR = 2098
 TITLE = f"{YEAR}年度浙江省改革创新实践案例(浏览器测试)"
-
-
-@pytest.fixture
-def browser():
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
-        message = f"Chromium not found at {executable} (set CHROMIUM_PATH)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest
-from django.db import connections
 
 from notifications.models import Notification, NotificationKind
 from reviews.conflicts import conflict_reason
@@ -31,14 +30,6 @@ from tests.test_reviews import accepted_case, make_expert, make_round, reviewing
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "assignment"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 15_000
 TITLES = [
     "“最多跑一次”改革(分配浏览器测试)",
@@ -46,34 +37,6 @@ TITLES = [
     "基层治理四平台(分配浏览器测试)",
     "数字化改革驾驶舱(分配浏览器测试)",
 ]
-
-
-@pytest.fixture
-def browser():
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
-        message = f"Chromium not found at {executable} (set CHROMIUM_PATH)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def orm(browser):
-    """Close the connections the test opened while Playwright's loop was running.
-
-    With an event loop running in this thread, Django keeps those connections apart
-    from pytest-django's own; left open, PostgreSQL refuses to drop the test database.
-    """
-    yield
-    connections.close_all()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from notifications.models import Notification
@@ -29,45 +28,9 @@ from tests.ranking_helpers import accepted_case, add_reviews, make_round, rankin
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "publication"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REASON = "评审委员会复核:该案例群众获得感突出,调整为优秀实践案例。"
 OBJECTION = "该案例的成效数据与统计公报不一致,请组织方核实。"
 ANSWER = "经核实,成效数据来自统计公报,异议不成立。"
-
-
-@pytest.fixture
-def browser():
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
-        message = f"Chromium not found at {executable} (set CHROMIUM_PATH)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def orm(browser):
-    """Close the connections the test opened while Playwright's loop was running.
-
-    With an event loop running in this thread, Django keeps those connections apart
-    from pytest-django's own; left open, PostgreSQL refuses to drop the test database.
-    """
-    yield
-    connections.close_all()
 
 
 @pytest.fixture

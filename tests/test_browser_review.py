@@ -42,14 +42,6 @@ from tests.test_reviews import accepted_case, make_expert, reviewing_campaign
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 15_000
 CASE_TITLE = "“浙里办”一网通办改革(浏览器测试)"
 OTHER_TITLE = "基层治理“四个平台”建设(浏览器测试)"
@@ -57,23 +49,6 @@ OTHER_TITLE = "基层治理“四个平台”建设(浏览器测试)"
 #   0.96 × 20 + 0.96 × 22.5 + 16 + 16/15 × (12 + 10.5) = 19.2 + 21.6 + 16 + 24 = 80.80
 SCORES = ["20", "22.5", "16", "12", "10.5"]
 TOTAL = "80.80"
-
-
-@pytest.fixture
-def browser():
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
-        message = f"Chromium not found at {executable} (set CHROMIUM_PATH)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest
-from django.db import connections
 
 from accounts.models import Role
 from reform_cases.models import Case, CaseEventKind, CaseStatus
@@ -24,44 +23,8 @@ from tests.submission_helpers import PDF, open_campaign
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "submission"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REASON = "推荐函未加盖公章,请补充成效数据。"
 TITLE = "企业开办“一件事”全程网办"
-
-
-@pytest.fixture
-def browser():
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
-        message = f"Chromium not found at {executable} (set CHROMIUM_PATH)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def orm(browser):
-    """Close the connections the test opened while Playwright's loop was running.
-
-    With an event loop running in this thread, Django keeps those connections apart
-    from pytest-django's own; left open, PostgreSQL refuses to drop the test database.
-    """
-    yield
-    connections.close_all()
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from notifications.models import Notification, NotificationKind
@@ -47,14 +46,6 @@ from tests.test_reviews import make_expert
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "e2e"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 20_000
 YEAR = 2031
 TITLE = "2031年度改革创新实践案例评选(端到端)"
@@ -73,34 +64,6 @@ SECTIONS = {
     "innovation": "首创跨部门“一件事”清单。",
     "replicability": "已在全省推广。",
 }
-
-
-@pytest.fixture
-def browser():
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
-        message = f"Chromium not found at {executable} (set CHROMIUM_PATH)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def orm(browser):
-    """Close the connections the test opened while Playwright's loop was running.
-
-    With an event loop running in this thread, Django keeps those connections apart
-    from pytest-django's own; left open, PostgreSQL refuses to drop the test database.
-    """
-    yield
-    connections.close_all()
 
 
 @pytest.fixture
