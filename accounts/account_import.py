@@ -9,9 +9,9 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
-from .models import Organisation, Role, User
-from .services import create_account
-from .tabular import read_table
+from accounts.models import Organisation, Role, User
+from accounts.services import create_account
+from common.tabular import read_table
 
 COLUMNS = ("name", "email", "phone", "role", "organisation", "city", "username")
 REQUIRED = ("name", "email", "role")

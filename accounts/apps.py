@@ -9,6 +9,6 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from .middleware import start_idle_clock
+        from accounts.middleware import start_idle_clock
 
         user_logged_in.connect(start_idle_clock, dispatch_uid="admin-idle-clock")

@@ -1,15 +1,13 @@
 import re
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organisation, Role, User
+from common.forms import form_helper
 from notifications.services import notify
-
-from .models import Organisation, Role, User
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -26,21 +24,13 @@ class OrganisationChoiceField(forms.ModelChoiceField):
         return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
 
 
-def _helper(*buttons, method="post"):
-    helper = FormHelper()
-    helper.form_method = method
-    for name, label in buttons:
-        helper.add_input(Submit(name, label))
-    return helper
-
-
 class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("用户名或邮箱")
         self.fields["password"].label = _("密码")
         self.error_messages["invalid_login"] = _("用户名(或邮箱)与密码不匹配,或账户已停用。")
-        self.helper = _helper(("submit", _("登录")))
+        self.helper = form_helper(("submit", _("登录")))
 
 
 class NotifyingPasswordResetForm(PasswordResetForm):
@@ -69,7 +59,7 @@ class AccountForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(("save", _("创建并发送邀请")))
+        self.helper = form_helper(("save", _("创建并发送邀请")))
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
@@ -105,7 +95,7 @@ class AccountImportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(("preview", _("预览")))
+        self.helper = form_helper(("preview", _("预览")))
         self.helper.form_enctype = "multipart/form-data"
 
 
@@ -115,7 +105,7 @@ class MoveOrganisationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(("move", _("调整单位")))
+        self.helper = form_helper(("move", _("调整单位")))
 
 
 class DeactivateForm(forms.Form):

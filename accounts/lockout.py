@@ -4,8 +4,8 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from .forms import LoginForm
-from .models import User
+from accounts.forms import LoginForm
+from accounts.models import User
 
 
 def lockout_response(request, response=None, credentials=None, *args, **kwargs):
@@ -20,7 +20,7 @@ def lockout_response(request, response=None, credentials=None, *args, **kwargs):
         )
         % {"minutes": minutes},
     )
-    return render(request, "accounts/login.html", {"form": form, "locked": True}, status=429)
+    return render(request, "signed_in/login.html", {"form": form, "locked": True}, status=429)
 
 
 def lockout_username(request, credentials):

@@ -1,6 +1,6 @@
 from django.db.models import Q
 
-from .models import User
+from accounts.models import User
 
 
 def accounts_for_listing(*, query: str = "", role: str = "", active: str = ""):

@@ -9,10 +9,16 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from accounts.models import (
+    AccountEvent,
+    AccountEventKind,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
+from accounts.tokens import invitation_token
 from notifications.services import notify
-
-from .models import AccountEvent, AccountEventKind, Organisation, OrganisationKind, Role, User
-from .tokens import invitation_token
 
 PROVINCE_NAME = "浙江省"
 

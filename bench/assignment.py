@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import ortools  # noqa: E402
 
 from bench.report import machine_line, write_section  # noqa: E402
-from reviews.assignment import Instance, greedy, solve  # noqa: E402
+from reviews.assignment.solver import Instance, greedy, solve  # noqa: E402
 
 SECTION = "assignment"
 TARGET_SECONDS = 10.0

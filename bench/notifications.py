@@ -85,8 +85,8 @@ from notifications import services  # noqa: E402
 from notifications.delivery import deliver  # noqa: E402
 from notifications.models import DeliveryStatus, Notification  # noqa: E402
 from reform_cases.models import Campaign, CampaignStatus, Case, CaseStatus, normalise_title  # noqa: E402
+from reviews.assignment.services import confirm_assignments  # noqa: E402
 from reviews.models import Assignment, ReviewRound  # noqa: E402
-from reviews.services import confirm_assignments  # noqa: E402
 
 
 def write_section(body: str):

@@ -26,6 +26,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from reviews.scoring import services as scoring_services
+
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, this directory comes first on sys.path, where bench/http_load.py would
 # shadow the standard library's `http`: look modules up from the repository root instead.
@@ -67,9 +69,8 @@ def seed(*, cases, experts, reviews, seed, year, quiet=True) -> dict:
 
     from accounts.models import Role, User
     from reform_cases.models import Campaign, CampaignStatus, Case, CaseOutcome
-    from reviews import services
     from reviews.models import Assignment, AssignmentStatus, RankingEntry, ReviewRound
-    from reviews.ranking import round_score
+    from reviews.ranking.services import round_score
 
     User.objects.get_or_create(
         username="bench-admin",
@@ -125,7 +126,7 @@ def seed(*, cases, experts, reviews, seed, year, quiet=True) -> dict:
         .select_related("expert")
         .first()
     )
-    services.accept_pledge(round=review_round, expert=assignment.expert)
+    scoring_services.accept_pledge(round=review_round, expert=assignment.expert)
     awarded = (
         Case.objects.filter(campaign=campaign, outcome=CaseOutcome.AWARDED)
         .order_by("tier__order", "rank", "pk")

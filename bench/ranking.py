@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
-from reviews import scoring  # noqa: E402
+from reviews.ranking import statistics as scoring  # noqa: E402
 
 SECTION = "ranking"
 TARGET_AGGREGATES = 2.0

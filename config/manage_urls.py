@@ -1,8 +1,8 @@
 """/manage/: the organising office's pages from every app, under one namespace."""
 
-from accounts.manage_urls import urlpatterns as account_patterns
-from reform_cases.manage_urls import urlpatterns as campaign_patterns
-from reviews.manage_urls import urlpatterns as review_patterns
+from accounts.urls.office import urlpatterns as account_patterns
+from reform_cases.urls.office import urlpatterns as campaign_patterns
+from reviews.urls.office import urlpatterns as review_patterns
 
 app_name = "manage"
 

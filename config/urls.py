@@ -1,21 +1,30 @@
+"""Addresses by audience: public, locality (/cases/mine/), expert (/review/), office (/manage/)
+and every signed-in user (/accounts/, /notifications/, shared downloads)."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
-from reform_cases import urls as case_urls
-from reform_cases import views as public_views
+from reform_cases.urls import locality as locality_urls
+from reform_cases.urls import public as public_urls
+from reform_cases.urls import signed_in as signed_in_urls
+
+# /cases/<id>/ is public, /cases/mine/ the locality's, /cases/attachments/ shared.
+case_patterns = (
+    public_urls.case_patterns + locality_urls.case_patterns + signed_in_urls.case_patterns
+)
 
 urlpatterns = [
-    path("", public_views.home, name="home"),
-    path("results/", include(case_urls.results_urls)),
-    path("cases/", include(case_urls.cases_urls)),
-    path("calls/", include(case_urls.calls_urls)),
-    path("api/", include(case_urls.api_urls)),
+    path("", include(public_urls.home_patterns)),
+    path("results/", include((public_urls.results_patterns, "results"))),
+    path("cases/", include((case_patterns, "cases"))),
+    path("calls/", include((public_urls.call_patterns, "calls"))),
+    path("api/", include((public_urls.api_patterns, "api"))),
     path("manage/", include("config.manage_urls")),
-    path("accounts/", include("accounts.urls")),
+    path("accounts/", include("accounts.urls.signed_in")),
     path("notifications/", include("notifications.urls")),
-    path("review/", include("reviews.urls")),
+    path("review/", include("reviews.urls.expert")),
     # Choosing a language changes nothing but a cookie; exempting it from CSRF
     # lets public pages be cached whole, without a per-visitor token.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),

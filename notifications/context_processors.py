@@ -1,4 +1,4 @@
-from .services import unread_count
+from notifications.services import unread_count
 
 
 def unread_notifications(request):

@@ -7,8 +7,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .channels import PermanentFailure, channels
-from .models import DeliveryStatus, Notification
+from notifications.channels import PermanentFailure, channels
+from notifications.models import DeliveryStatus, Notification
 
 MAX_ATTEMPTS = 5
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from .models import DeliveryStatus, Notification
+from notifications.models import DeliveryStatus, Notification
 
 logger = logging.getLogger(__name__)
 # Publishing to the broker: a short retry, then give up and leave the row pending.
@@ -66,7 +66,7 @@ def notify(
 
 def enqueue(ids: list[int]) -> None:
     """Hand rows to the workers. A broker error is logged; the rows stay pending."""
-    from .tasks import deliver_notification
+    from notifications.tasks import deliver_notification
 
     for pk in ids:
         try:

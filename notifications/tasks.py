@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from .delivery import backoff, deliver, due_for_resend
-from .models import Notification
+from notifications.delivery import backoff, deliver, due_for_resend
+from notifications.models import Notification
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
@@ -25,7 +25,7 @@ def deliver_notification(self, pk: int) -> str:
 @shared_task(ignore_result=True)
 def resend_pending() -> int:
     """Periodic: hand pending rows to the workers again, so a broker outage only delays mail."""
-    from .services import enqueue
+    from notifications.services import enqueue
 
     ids = list(due_for_resend().values_list("pk", flat=True)[:5000])
     enqueue(ids)

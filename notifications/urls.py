@@ -1,12 +1,14 @@
+"""/notifications/: everyone's inbox; the outbox pages are the office's."""
+
 from django.urls import path
 
-from . import views
+from notifications.views import office, signed_in
 
 app_name = "notifications"
 
 urlpatterns = [
-    path("", views.inbox, name="inbox"),
-    path("read/", views.mark_all_read, name="mark-all-read"),
-    path("outbox/", views.outbox, name="outbox"),
-    path("outbox/resend/", views.outbox_resend, name="outbox-resend"),
+    path("", signed_in.inbox, name="inbox"),
+    path("read/", signed_in.mark_all_read, name="mark-all-read"),
+    path("outbox/", office.outbox, name="outbox"),
+    path("outbox/resend/", office.outbox_resend, name="outbox-resend"),
 ]

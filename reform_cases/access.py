@@ -9,8 +9,7 @@ from collections.abc import Callable
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role
-
-from .models import Case
+from reform_cases.models import Case
 
 # Each rule takes an expert and returns a queryset of case ids they may see.
 _expert_rules: list[Callable] = []

@@ -6,7 +6,7 @@ publication, corrections), so they are read-only here.
 
 from django.contrib import admin
 
-from .models import Campaign, Case, CaseEvent, Correction, Field, Tier
+from reform_cases.models import Campaign, Case, CaseEvent, Correction, Field, Tier
 
 
 class TierInline(admin.TabularInline):

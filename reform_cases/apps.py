@@ -7,6 +7,6 @@ class ReformCasesConfig(AppConfig):
     verbose_name = _("评选活动与案例")
 
     def ready(self):
-        from . import signals
+        from reform_cases import signals
 
         signals.connect()

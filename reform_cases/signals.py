@@ -5,9 +5,8 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from accounts.models import Organisation
-
-from .models import PUBLIC_OUTCOMES, Campaign, Case, Field, Tier
-from .public_cache import invalidate_public_results
+from reform_cases.models import PUBLIC_OUTCOMES, Campaign, Case, Field, Tier
+from reform_cases.publication.cache import invalidate_public_results
 
 
 def _invalidate(**kwargs):

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from .models import (
+from reviews.models import (
     Assignment,
     Conflict,
     Criterion,
@@ -11,7 +11,7 @@ from .models import (
     Review,
     ReviewRound,
 )
-from .services import rubric_locked
+from reviews.rounds.services import rubric_locked
 
 
 @admin.register(ExpertProfile)

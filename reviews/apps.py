@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def assigned_case_ids(user):
-    from .models import Assignment, AssignmentStatus
+    from reviews.models import Assignment, AssignmentStatus
 
     return Assignment.objects.filter(expert=user, status=AssignmentStatus.CONFIRMED).values(
         "case_id"

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .reminders import send_review_reminders as send
+from reviews.scoring.reminders import send_review_reminders as send
 
 
 @shared_task(ignore_result=True)

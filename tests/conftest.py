@@ -7,7 +7,6 @@ from django.db import connections
 from django.test import Client
 
 from accounts.models import Organisation
-from reform_cases.fixtures_list import FIXTURE_FILES
 from reform_cases.models import (
     Campaign,
     CampaignStatus,
@@ -17,6 +16,7 @@ from reform_cases.models import (
     Field,
     normalise_title,
 )
+from site_setup.fixtures_list import FIXTURE_FILES
 from tests.factories import (
     CampaignFactory,
     CityFactory,

@@ -7,8 +7,8 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from reform_cases import submission_services
 from reform_cases.models import AttachmentKind, CampaignStatus, Case, CaseOutcome, CaseStatus
+from reform_cases.submission import services as submission_services
 from tests.factories import CampaignFactory, CaseFactory, FieldFactory
 
 # A small PDF that starts like every PDF does ("%PDF-").

@@ -237,11 +237,13 @@ def test_access(client_as, world, method, path, data, role, expected):
 
 # The views of this issue; /manage/ also holds pages of later issues (e.g. the formal check).
 ISSUE_VIEW_MODULES = {
-    "reform_cases.campaign_views",
-    "reform_cases.manage_views",
-    "accounts.manage_views",
-    "accounts.views",
-    "notifications.views",
+    "reform_cases.views.office.campaigns",
+    "reform_cases.views.public",
+    "reform_cases.views.office.results_import",
+    "accounts.views.office",
+    "accounts.views.signed_in",
+    "notifications.views.office",
+    "notifications.views.signed_in",
     "django.contrib.auth.views",
 }
 

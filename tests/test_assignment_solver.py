@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviews.assignment import Instance, Solution, greedy, solve
+from reviews.assignment.solver import Instance, Solution, greedy, solve
 
 # No example database: nothing is written next to the repository.
 PROPERTY = settings(

@@ -13,10 +13,11 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Role
+from common.exceptions import InvalidTransition
 from notifications.models import Notification, NotificationKind
-from reform_cases.exceptions import InvalidTransition
-from reviews import auto_assign, services
-from reviews.conflicts import conflict_reason
+from reviews.assignment import proposal as auto_assign
+from reviews.assignment import services as assignment_services
+from reviews.assignment.conflicts import conflict_reason
 from reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -190,7 +191,7 @@ def test_rerunning_replaces_proposals_and_keeps_confirmed_and_started_ones(board
     assert again.created == 12 and again.kept == 0
     check_guarantees(board, 2)
 
-    services.confirm_assignments(round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(round=board.round, by=board.admin)
     confirmed = {
         a.pk: (a.case_id, a.expert_id)
         for a in Assignment.objects.filter(round=board.round, status=AssignmentStatus.CONFIRMED)
@@ -200,7 +201,7 @@ def test_rerunning_replaces_proposals_and_keeps_confirmed_and_started_ones(board
     started = Assignment.objects.filter(round=board.round).order_by("pk").first()
     review_of(started, board.criteria, ["20", "15", "10"], submit=False)
     removed = Assignment.objects.filter(round=board.round).order_by("-pk").first()
-    services.remove_assignment(assignment=removed, by=board.admin)
+    assignment_services.remove_assignment(assignment=removed, by=board.admin)
     # Two more cases join the round.
     extra = [
         accepted_case(board.campaign, title=f"追加案例{i}", field=f)
@@ -232,7 +233,7 @@ def test_rerunning_counts_confirmed_reviewers_who_left_the_panels(board):
     expert has since left the round's panels (or been deactivated). Otherwise re-running gives
     that case k more reviewers."""
     auto_assign.propose_assignment(round=board.round, by=board.admin)
-    services.confirm_assignments(round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(round=board.round, by=board.admin)
     case = board.cases[4]
     leaving = Assignment.objects.filter(round=board.round, case=case).first().expert
     board.panel1.members.remove(leaving)
@@ -257,7 +258,9 @@ def snapshot(round):
 
 def test_too_few_conflict_free_experts_names_the_case_and_changes_nothing(board):
     # A hand-made proposal exists already; an impossible k must leave it alone.
-    services.assign_expert(round=board.round, case=board.cases[4], expert=board.i2, by=board.admin)
+    assignment_services.assign_expert(
+        round=board.round, case=board.cases[4], expert=board.i2, by=board.admin
+    )
     board.round.reviewers_per_case = 5
     board.round.save(update_fields=["reviewers_per_case"])
     before = snapshot(board.round)
@@ -329,7 +332,7 @@ def test_confirming_notifies_each_expert_once(board):
     auto_assign.propose_assignment(round=board.round, by=board.admin)
     experts = {a.expert_id for a in active(board.round)}
 
-    n = services.confirm_assignments(round=board.round, by=board.admin)
+    n = assignment_services.confirm_assignments(round=board.round, by=board.admin)
 
     assert n == 12
     notes = Notification.objects.filter(kind=NotificationKind.EXPERT_ASSIGNED)
@@ -341,7 +344,7 @@ def test_confirming_notifies_each_expert_once(board):
             if a.expert_id == note.recipient_id:
                 assert a.case.title in note.body
     # Confirming again confirms and notifies nothing.
-    assert services.confirm_assignments(round=board.round, by=board.admin) == 0
+    assert assignment_services.confirm_assignments(round=board.round, by=board.admin) == 0
     assert notes.count() == len(experts)
 
 
@@ -351,16 +354,16 @@ def test_swap_refuses_a_conflicted_expert_with_the_reason(board):
     before = snapshot(board.round)
 
     with pytest.raises(InvalidTransition) as refused:
-        services.swap_assignment(assignment=assignment, expert=board.eA, by=board.admin)
+        assignment_services.swap_assignment(assignment=assignment, expert=board.eA, by=board.admin)
     assert refused.value.messages == [
         "不能分配:专家所在单位“分配测试甲县”是该案例的申报或共同实施单位。"
     ]
     with pytest.raises(InvalidTransition) as refused:
-        services.swap_assignment(assignment=assignment, expert=board.eP, by=board.admin)
+        assignment_services.swap_assignment(assignment=assignment, expert=board.eP, by=board.admin)
     assert refused.value.messages == ["不能分配:案例单位“分配测试甲县”是专家所在单位的下级单位。"]
     other = Assignment.objects.filter(round=board.round, case=board.cases[3]).first()
     with pytest.raises(InvalidTransition) as refused:
-        services.swap_assignment(assignment=other, expert=board.i1, by=board.admin)
+        assignment_services.swap_assignment(assignment=other, expert=board.i1, by=board.admin)
     assert refused.value.messages == ["不能分配:已登记回避:曾参与该案例评估"]
     assert snapshot(board.round) == before  # the refused swaps deleted nothing
 
@@ -374,18 +377,18 @@ def test_swap_to_an_eligible_expert_and_confirmed_swap_notifies(board):
     )
     assignment = Assignment.objects.filter(round=board.round, case=case).first()
 
-    new = services.swap_assignment(assignment=assignment, expert=free, by=board.admin)
+    new = assignment_services.swap_assignment(assignment=assignment, expert=free, by=board.admin)
     assert new.status == AssignmentStatus.PROPOSED and new.expert == free
     assert not Assignment.objects.filter(pk=assignment.pk).exists()
 
-    services.confirm_assignments(round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(round=board.round, by=board.admin)
     notes = Notification.objects.filter(kind=NotificationKind.EXPERT_ASSIGNED)
     before = notes.count()
     current = {a.expert_id for a in active(board.round) if a.case_id == case.pk}
     replacement = next(
         e for e in [board.eA, board.eB, board.o1, board.o3, board.i2] if e.pk not in current
     )
-    confirmed = services.swap_assignment(
+    confirmed = assignment_services.swap_assignment(
         assignment=Assignment.objects.get(pk=new.pk), expert=replacement, by=board.admin
     )
     assert confirmed.status == AssignmentStatus.CONFIRMED
@@ -395,11 +398,13 @@ def test_swap_to_an_eligible_expert_and_confirmed_swap_notifies(board):
 
 def test_fill_gap_after_a_declared_conflict_confirms_the_best_eligible_expert(board):
     auto_assign.propose_assignment(round=board.round, by=board.admin)
-    services.confirm_assignments(round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(round=board.round, by=board.admin)
     case = board.cases[4]
     assignment = Assignment.objects.filter(round=board.round, case=case).first()
     declarer = assignment.expert
-    services.declare_conflict(assignment=assignment, by=declarer, reason="与申报单位有合作项目")
+    assignment_services.declare_conflict(
+        assignment=assignment, by=declarer, reason="与申报单位有合作项目"
+    )
     notes = Notification.objects.filter(kind=NotificationKind.EXPERT_ASSIGNED)
     before = notes.count()
 
@@ -456,10 +461,12 @@ def test_fill_gap_without_candidates_says_so(board):
     board.round.reviewers_per_case = 4
     board.round.save(update_fields=["reviewers_per_case"])
     auto_assign.propose_assignment(round=board.round, by=board.admin)
-    services.confirm_assignments(round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(round=board.round, by=board.admin)
     case = board.cases[1]
     assignment = Assignment.objects.filter(round=board.round, case=case).first()
-    services.declare_conflict(assignment=assignment, by=assignment.expert, reason="亲属在该单位")
+    assignment_services.declare_conflict(
+        assignment=assignment, by=assignment.expert, reason="亲属在该单位"
+    )
     with pytest.raises(InvalidTransition) as refused:
         auto_assign.fill_gap(round=board.round, case=case, by=board.admin)
     assert refused.value.messages == ["没有无回避关系且有余量的专家可以补上。"]
@@ -533,10 +540,12 @@ def test_swap_view_swaps_and_refuses_conflicts_with_the_reason(board):
 
 def test_fill_gap_view_fills_and_reports(board):
     auto_assign.propose_assignment(round=board.round, by=board.admin)
-    services.confirm_assignments(round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(round=board.round, by=board.admin)
     case = board.cases[5]
     assignment = Assignment.objects.filter(round=board.round, case=case).first()
-    services.declare_conflict(assignment=assignment, by=assignment.expert, reason="合作关系")
+    assignment_services.declare_conflict(
+        assignment=assignment, by=assignment.expert, reason="合作关系"
+    )
     client = client_of(board.admin)
     progress = client.get(url("progress", board)).content.decode()
     assert "一键补位" in progress
@@ -558,9 +567,11 @@ def test_fill_gap_view_fills_and_reports(board):
 @pytest.mark.parametrize("name", ["assign-auto", "assign-fill-gap", "assign-swap"])
 def test_assignment_views_are_for_administrators_only(board, client_for, role, name):
     auto_assign.propose_assignment(round=board.round, by=board.admin)
-    services.confirm_assignments(round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(round=board.round, by=board.admin)
     assignment = Assignment.objects.filter(round=board.round, case=board.cases[4]).first()
-    services.declare_conflict(assignment=assignment, by=assignment.expert, reason="合作关系")
+    assignment_services.declare_conflict(
+        assignment=assignment, by=assignment.expert, reason="合作关系"
+    )
     before = snapshot(board.round)
     notes = Notification.objects.count()
     kwargs = {"assignment_pk": assignment.pk} if name == "assign-swap" else {}

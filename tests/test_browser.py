@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 import pytest
 from django.core.management import call_command
 
-from reform_cases.fixtures_list import FIXTURE_FILES as FIXTURES
+from site_setup.fixtures_list import FIXTURE_FILES as FIXTURES
 
 pytestmark = pytest.mark.browser
 

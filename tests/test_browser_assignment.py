@@ -22,7 +22,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 import pytest
 
 from notifications.models import Notification, NotificationKind
-from reviews.conflicts import conflict_reason
+from reviews.assignment.conflicts import conflict_reason
 from reviews.models import Assignment, AssignmentStatus, Panel
 from tests.factories import PASSWORD, CountyFactory, FieldFactory, UserFactory
 from tests.test_reviews import accepted_case, make_expert, make_round, reviewing_campaign

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from notifications.models import Notification
 from reform_cases.models import Campaign, CampaignStatus, Case, CaseOutcome, Objection
-from reviews import ranking
 from reviews.models import RankingEntry, TierOverride
+from reviews.ranking import services as ranking
 from tests.factories import PASSWORD, CityFactory, CountyFactory, FieldFactory, UserFactory
 from tests.ranking_helpers import accepted_case, add_reviews, make_round, ranking_campaign
 

@@ -17,6 +17,8 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from reviews.rounds import services as rounds_services
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made
 # here and by the live_server fixture would otherwise raise SynchronousOnlyOperation.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -25,7 +27,6 @@ import pytest
 from django.utils import timezone
 
 from notifications.models import Notification, NotificationKind
-from reviews import services
 from reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -55,7 +56,7 @@ TOTAL = "80.80"
 def site(live_server):
     """The live server's URL, with a campaign in review, two experts and an administrator."""
     campaign = reviewing_campaign(title="浏览器测试评选")
-    criteria = services.ensure_default_rubric(campaign=campaign, by=None)
+    criteria = rounds_services.ensure_default_rubric(campaign=campaign, by=None)
     case = accepted_case(campaign, CountyFactory(name="浏览器申报县"), title=CASE_TITLE)
     other = accepted_case(campaign, title=OTHER_TITLE)
     first = make_expert(

@@ -21,7 +21,7 @@ from reform_cases.models import (
     CaseStatus,
     Tier,
 )
-from reform_cases.publication_services import publish_results, start_notice
+from reform_cases.publication.services import publish_results, start_notice
 from tests.factories import CampaignFactory, CaseFactory, TierFactory
 
 pytestmark = pytest.mark.django_db
@@ -364,7 +364,7 @@ def test_each_change_of_a_whole_run_is_recorded(admin_client, admin):
 
 
 def campaign_allowed_targets(c):
-    from reform_cases.campaign_services import allowed_targets
+    from reform_cases.campaigns.services import allowed_targets
 
     return allowed_targets(c)
 

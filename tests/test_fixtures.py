@@ -9,8 +9,6 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from accounts.models import Organisation, OrganisationKind, User
-from reform_cases.demo import create_demo_data
-from reform_cases.fixtures_list import FIXTURE_FILES
 from reform_cases.models import (
     Campaign,
     CampaignStatus,
@@ -20,6 +18,8 @@ from reform_cases.models import (
     Field,
     Tier,
 )
+from site_setup.demo import create_demo_data
+from site_setup.fixtures_list import FIXTURE_FILES
 from tests.helpers import case_2020, division_rows, reference_rows, unit_names
 
 pytestmark = pytest.mark.django_db

@@ -26,8 +26,10 @@ from notifications import delivery, services
 from notifications.delivery import backoff, deliver
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.tasks import deliver_notification, resend_pending
-from reform_cases import publication_services, submission_services
 from reform_cases.models import CampaignStatus, CaseOutcome, CaseStatus
+from reform_cases.publication import services as publication_services
+from reform_cases.submission import services as submission_services
+from reviews.assignment.services import confirm_assignments
 from reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -35,8 +37,7 @@ from reviews.models import (
     ReviewRound,
     ReviewStatus,
 )
-from reviews.reminders import send_review_reminders
-from reviews.services import confirm_assignments
+from reviews.scoring.reminders import send_review_reminders
 from tests.factories import CampaignFactory, CaseFactory, CountyFactory, TierFactory, UserFactory
 from tests.submission_helpers import complete_fields, draft_case, open_campaign
 

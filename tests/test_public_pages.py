@@ -5,9 +5,9 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Organisation
-from reform_cases.demo import create_demo_data
 from reform_cases.models import Campaign, CampaignStatus, Case, CaseOutcome
-from reform_cases.services import correct_case
+from reform_cases.publication.services import correct_case
+from site_setup.demo import create_demo_data
 from tests.factories import CaseFactory, TierFactory
 from tests.helpers import case_2020, city, field, reference_rows, section
 

@@ -19,9 +19,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from common.exceptions import InvalidTransition
 from notifications.models import Notification
-from reform_cases import publication_services
-from reform_cases.exceptions import InvalidTransition
 from reform_cases.models import (
     Campaign,
     CampaignStatus,
@@ -33,7 +32,8 @@ from reform_cases.models import (
     Objection,
     ObjectionStatus,
 )
-from reviews import ranking
+from reform_cases.publication import services as publication_services
+from reviews.ranking import services as ranking
 from tests.factories import CampaignFactory, CityFactory, CountyFactory, FieldFactory, UserFactory
 from tests.helpers import reference_rows
 from tests.ranking_helpers import accepted_case, add_reviews, make_round, ranking_campaign

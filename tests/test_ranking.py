@@ -17,9 +17,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from reform_cases.exceptions import InvalidTransition
+from common.exceptions import InvalidTransition
 from reform_cases.models import CampaignStatus, CampaignStatusChange
-from reviews import ranking
 from reviews.models import (
     RankingBasis,
     RankingConfig,
@@ -28,6 +27,7 @@ from reviews.models import (
     ReviewStatus,
     TierOverride,
 )
+from reviews.ranking import services as ranking
 from tests.factories import CountyFactory, UserFactory
 from tests.ranking_helpers import (
     accepted_case,

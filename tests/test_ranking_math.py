@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from reviews.scoring import (
+from reviews.ranking.statistics import (
     NORMALISE_FROM,
     TRIM_FROM,
     bootstrap_tiers,

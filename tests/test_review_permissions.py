@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.models import User
 from notifications.models import Notification
 from reform_cases.models import Attachment, AttachmentDownload, AttachmentKind
-from reviews import services
+from reviews.assignment import services as assignment_services
 from reviews.models import (
     Assignment,
     Conflict,
@@ -37,6 +37,8 @@ from reviews.models import (
     ReviewStatus,
     Visibility,
 )
+from reviews.rounds import services as rounds_services
+from reviews.scoring import services as scoring_services
 from tests.factories import CountyFactory
 from tests.submission_helpers import PDF
 from tests.test_reviews import (
@@ -183,7 +185,7 @@ def world(db, settings, tmp_path, owning_organisation, make_user):
     settings.MEDIA_ROOT = tmp_path
     w = World()
     w.campaign = reviewing_campaign()
-    w.criteria = services.ensure_default_rubric(campaign=w.campaign, by=None)
+    w.criteria = rounds_services.ensure_default_rubric(campaign=w.campaign, by=None)
     w.case = accepted_case(w.campaign, owning_organisation, title="本单位的案例")
     w.other_case = accepted_case(w.campaign, title="另一个案例")
     w.file = _attach(w.case, "本单位申报书.pdf")
@@ -200,13 +202,15 @@ def world(db, settings, tmp_path, owning_organisation, make_user):
     w.panel = Panel.objects.create(campaign=w.campaign, name="综合组")
     w.round = make_round(w.campaign, cases=[w.case, w.other_case], k=3)
     w.assignment = confirmed(w.round, w.case, w.users["assigned_expert"])
-    services.accept_pledge(round=w.round, expert=w.users["assigned_expert"])
+    scoring_services.accept_pledge(round=w.round, expert=w.users["assigned_expert"])
     # The third expert has submitted on the same case (for reopening).
     w.submitted = review_of(
         confirmed(w.round, w.case, w.third), w.criteria, ["20", "20", "15", "12", "12"]
     )
     # The fourth expert is proposed for the other case (for removing).
-    w.proposed = services.assign_expert(round=w.round, case=w.other_case, expert=w.fourth, by=None)
+    w.proposed = assignment_services.assign_expert(
+        round=w.round, case=w.other_case, expert=w.fourth, by=None
+    )
     w.ids = {
         CAMPAIGN: w.campaign.pk,
         ROUND: w.round.pk,
@@ -364,7 +368,9 @@ def test_released_assignment_closes_the_case_page_and_its_files(world):
     client = client_of(expert)
     file_url = reverse("cases:attachment", kwargs={"attachment_pk": world.file.pk})
     assert client.get(file_url).status_code == 200
-    services.declare_conflict(assignment=world.assignment, by=expert, reason="亲属在申报单位")
+    assignment_services.declare_conflict(
+        assignment=world.assignment, by=expert, reason="亲属在申报单位"
+    )
     assert client.get(score_url(world.assignment)).status_code == 404
     assert client.get(file_url).status_code == 404
 
@@ -384,7 +390,7 @@ def test_expert_downloads_files_of_assigned_cases_only(world):
     # A proposed (not yet confirmed) assignment opens nothing either.
     fourth = client_of(world.fourth)
     assert fourth.get(other).status_code == 404
-    services.confirm_assignments(round=world.round, by=None)
+    assignment_services.confirm_assignments(round=world.round, by=None)
     assert fourth.get(other).status_code == 200
 
 
@@ -409,7 +415,7 @@ class Pair:
 def pair(db):
     p = Pair()
     p.campaign = reviewing_campaign()
-    p.criteria = services.ensure_default_rubric(campaign=p.campaign, by=None)
+    p.criteria = rounds_services.ensure_default_rubric(campaign=p.campaign, by=None)
     p.case = accepted_case(p.campaign, title="可见性测试案例")
     p.me = make_expert(name="本人")
     p.other = make_expert(name="另一位专家")
@@ -417,7 +423,7 @@ def pair(db):
     def setup(visibility):
         p.round = make_round(p.campaign, cases=[p.case], visibility=visibility)
         p.mine = confirmed(p.round, p.case, p.me)
-        services.accept_pledge(round=p.round, expert=p.me)
+        scoring_services.accept_pledge(round=p.round, expert=p.me)
         # 0.96 × (15 + 15) + 12 + 16/15 × (10 + 10) = 28.8 + 12 + 21.333… = 62.133… → 62.13
         review_of(confirmed(p.round, p.case, p.other), p.criteria, ["15", "15", "12", "10", "10"])
         p.client = client_of(p.me)
@@ -510,14 +516,14 @@ def test_other_experts_drafts_are_never_shown(pair):
 @pytest.mark.parametrize("blind", [True, False], ids=["blind", "open"])
 def test_blind_round_hides_the_submitting_organisation(db, blind):
     campaign = reviewing_campaign()
-    services.ensure_default_rubric(campaign=campaign, by=None)
+    rounds_services.ensure_default_rubric(campaign=campaign, by=None)
     organisation = CountyFactory(name="匿名测试县")
     partner = CountyFactory(name="匿名合作县")
     case = accepted_case(campaign, organisation, co=[partner], title="匿名评审测试案例")
     round = make_round(campaign, cases=[case], blind=blind)
     expert = make_expert()
     assignment = confirmed(round, case, expert)
-    services.accept_pledge(round=round, expert=expert)
+    scoring_services.accept_pledge(round=round, expert=expert)
     client = client_of(expert)
 
     html = client.get(score_url(assignment)).content.decode()

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reform_cases.models import Attachment, AttachmentKind
-from reviews import services
+from reviews.assignment import services as assignment_services
 from reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -24,6 +24,8 @@ from reviews.models import (
     Score,
     Visibility,
 )
+from reviews.rounds import services as rounds_services
+from reviews.scoring import services as scoring_services
 from tests.factories import UserFactory
 from tests.submission_helpers import PDF
 from tests.test_reviews import (
@@ -91,7 +93,7 @@ def _score_page(*, attachments, assignments, submitted):
     submitted=True: the expert has submitted and two other experts have too (shown).
     """
     campaign = reviewing_campaign()
-    criteria = services.ensure_default_rubric(campaign=campaign, by=None)
+    criteria = rounds_services.ensure_default_rubric(campaign=campaign, by=None)
     assert len(criteria) == 5
     cases = [
         accepted_case(campaign, co=[accepted_case(campaign).organisation])
@@ -101,7 +103,7 @@ def _score_page(*, attachments, assignments, submitted):
     round = make_round(campaign, cases=cases, visibility=Visibility.AFTER_OWN)
     expert = make_expert()
     mine = [confirmed(round, case, expert) for case in cases]
-    services.accept_pledge(round=round, expert=expert)
+    scoring_services.accept_pledge(round=round, expert=expert)
     if submitted:
         _review(mine[0], criteria, status=ReviewStatus.SUBMITTED)
         for _ in range(2):
@@ -132,7 +134,7 @@ def test_score_page_queries_do_not_grow(db, submitted):
 def _workspace(n):
     """An expert with n confirmed assignments in two rounds, in every state."""
     campaign = reviewing_campaign()
-    criteria = services.ensure_default_rubric(campaign=campaign, by=None)
+    criteria = rounds_services.ensure_default_rubric(campaign=campaign, by=None)
     cases = [accepted_case(campaign) for _ in range(n)]
     first = make_round(campaign, cases=cases)
     second = make_round(campaign, cases=cases, name="终评")
@@ -170,7 +172,7 @@ def test_workspace_queries_do_not_grow(db):
 def _progress(n):
     """A round with n confirmed assignments over several experts, in every state, two released."""
     campaign = reviewing_campaign()
-    criteria = services.ensure_default_rubric(campaign=campaign, by=None)
+    criteria = rounds_services.ensure_default_rubric(campaign=campaign, by=None)
     experts = [make_expert(max_cases=100) for _ in range(4)]
     cases = [accepted_case(campaign) for _ in range((n + 1) // 2)]
     round = make_round(campaign, cases=cases, k=10)
@@ -225,7 +227,7 @@ def test_assign_page_queries_do_not_grow(db):
         round = make_round(campaign, cases=cases, k=2)
         experts = [make_expert(max_cases=100) for _ in range(max(3, n // 5))]
         for i, case in enumerate(cases):
-            services.assign_expert(
+            assignment_services.assign_expert(
                 round=round, case=case, expert=experts[i % len(experts)], by=None
             )
         url = reverse("manage:assign", kwargs={"pk": round.pk})

@@ -20,10 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
+from common.exceptions import InvalidTransition
 from notifications.models import Notification, NotificationKind
-from reform_cases.exceptions import InvalidTransition
 from reform_cases.models import CampaignStatus, CaseOutcome, CaseStatus
-from reviews import services
+from reviews.assignment import services as assignment_services
 from reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -40,6 +40,8 @@ from reviews.models import (
     Score,
     Visibility,
 )
+from reviews.rounds import services as rounds_services
+from reviews.scoring import services as scoring_services
 from tests.factories import (
     CampaignFactory,
     CaseFactory,
@@ -167,8 +169,8 @@ def score_data(criteria, values, *, comments=None, overall=OVERALL, tier="", sub
 
 def review_of(assignment, criteria, values, *, submit=True, overall=OVERALL):
     """Save (and by default submit) a review through the service, pledging first."""
-    services.accept_pledge(round=assignment.round, expert=assignment.expert)
-    return services.save_review(
+    scoring_services.accept_pledge(round=assignment.round, expert=assignment.expert)
+    return scoring_services.save_review(
         assignment=assignment,
         by=assignment.expert,
         scores={c.pk: v for c, v in zip(criteria, values, strict=True)},
@@ -210,7 +212,7 @@ def desk(db):
     d.round = make_round(d.campaign, cases=[d.case])
     d.expert = make_expert(name="钱评审")
     d.assignment = confirmed(d.round, d.case, d.expert)
-    services.accept_pledge(round=d.round, expert=d.expert)
+    scoring_services.accept_pledge(round=d.round, expert=d.expert)
     d.client = client_of(d.expert)
     d.url = score_url(d.assignment)
     return d
@@ -472,7 +474,7 @@ def test_submitting_after_close_is_refused_and_the_draft_kept(desk):
 
     # The service says the same, whoever calls it.
     with pytest.raises(InvalidTransition) as exc:
-        services.save_review(
+        scoring_services.save_review(
             assignment=desk.assignment,
             by=desk.expert,
             scores={c.pk: "10" for c in desk.criteria},
@@ -514,7 +516,7 @@ def test_scoring_before_the_round_opens_is_refused(desk):
 def test_recommended_tier_of_another_campaign_is_refused(desk):
     other = TierFactory()
     with pytest.raises(ValidationError) as exc:
-        services.save_review(
+        scoring_services.save_review(
             assignment=desk.assignment,
             by=desk.expert,
             scores={c.pk: "10" for c in desk.criteria},
@@ -528,9 +530,9 @@ def test_recommended_tier_of_another_campaign_is_refused(desk):
 
 def test_another_expert_cannot_save_through_the_service(desk):
     intruder = make_expert()
-    services.accept_pledge(round=desk.round, expert=intruder)
+    scoring_services.accept_pledge(round=desk.round, expert=intruder)
     with pytest.raises(InvalidTransition, match="该案例未分配给您。"):
-        services.save_review(
+        scoring_services.save_review(
             assignment=desk.assignment,
             by=intruder,
             scores={},
@@ -570,7 +572,7 @@ def test_scoring_requires_the_pledge_first(unpledged):
     assert not Review.objects.exists()
     # The service refuses as well.
     with pytest.raises(InvalidTransition, match="请先阅读并接受评审承诺书。"):
-        services.save_review(
+        scoring_services.save_review(
             assignment=d.assignment, by=d.expert, scores={}, comments={}, overall_comment=""
         )
 
@@ -600,7 +602,7 @@ def test_scoring_requires_the_pledge_first(unpledged):
 
 def test_pledge_is_per_round(unpledged):
     d = unpledged
-    services.accept_pledge(round=d.round, expert=d.expert)
+    scoring_services.accept_pledge(round=d.round, expert=d.expert)
     final = make_round(d.campaign, cases=[d.case], name="终评")
     assignment = confirmed(final, d.case, d.expert)
     response = d.client.get(score_url(assignment))
@@ -680,7 +682,7 @@ def conflicted(request, db):
             recorded_by=expert,
         )
     if kind == "recorded conflict":
-        services.record_conflict(
+        assignment_services.record_conflict(
             expert=expert,
             case=case,
             by=UserFactory(administrator=True),
@@ -694,7 +696,7 @@ def conflicted(request, db):
 def test_service_refuses_a_conflicted_pair(conflicted):
     round, case, expert, reason = conflicted
     with pytest.raises(InvalidTransition) as exc:
-        services.assign_expert(round=round, case=case, expert=expert, by=None)
+        assignment_services.assign_expert(round=round, case=case, expert=expert, by=None)
     assert exc.value.messages[0].startswith("不能分配:")
     assert reason in exc.value.messages[0]
     assert not Assignment.objects.exists()
@@ -725,7 +727,7 @@ def test_sibling_county_is_not_a_conflict(db):
     case = accepted_case(campaign, CountyFactory(parent=city))
     expert = make_expert(affiliation=CountyFactory(parent=city))
     round = make_round(campaign, cases=[case])
-    assignment = services.assign_expert(round=round, case=case, expert=expert, by=None)
+    assignment = assignment_services.assign_expert(round=round, case=case, expert=expert, by=None)
     assert assignment.status == AssignmentStatus.PROPOSED
 
 
@@ -773,12 +775,12 @@ def test_rubric_is_locked_once_a_score_exists(desk, office_client):
 
     # The service refuses...
     formset_data = rubric_post(desk.criteria, c0={"max_score": "30"})
-    from reviews.forms import CriterionFormSet
+    from reviews.rounds.forms import CriterionFormSet
 
     formset = CriterionFormSet(formset_data, instance=desk.campaign, prefix="criteria")
     assert formset.is_valid()
     with pytest.raises(InvalidTransition, match="评分指标已锁定"):
-        services.save_rubric(campaign=desk.campaign, formset=formset, by=None)
+        rounds_services.save_rubric(campaign=desk.campaign, formset=formset, by=None)
     assert _rubric(desk.campaign) == before
 
     # ...and so does the page, saying why; nothing changes.
@@ -799,7 +801,7 @@ def test_rubric_is_locked_once_a_score_exists(desk, office_client):
 def test_locked_rubric_cannot_be_changed_in_the_django_admin_either(desk, office_client):
     # Administrators work in the Django admin too (User.has_perm); the lock must hold there.
     desk.client.post(desk.url, score_data(desk.criteria, ["20", "15", "12"], submit=True))
-    assert services.rubric_locked(desk.campaign)
+    assert rounds_services.rubric_locked(desk.campaign)
     before = _rubric(desk.campaign)
     criterion = desk.criteria[0]
     url = reverse("admin:reviews_criterion_change", args=[criterion.pk])
@@ -827,7 +829,7 @@ def test_rubric_with_only_empty_draft_scores_can_still_be_edited(desk, office_cl
     c1, c2, _c3 = desk.criteria
     desk.client.post(desk.url, score_data(desk.criteria, ["", "", ""], overall="还没打分"))
     assert Score.objects.filter(value__isnull=True).count() == 3
-    assert not services.rubric_locked(desk.campaign)
+    assert not rounds_services.rubric_locked(desk.campaign)
     url = reverse("manage:rubric", kwargs={"pk": desk.campaign.pk})
     client = Client(raise_request_exception=False)
     client.force_login(office_client.user)
@@ -902,15 +904,21 @@ def test_declaring_a_conflict_releases_the_assignment(desk, office_client):
     assert f"/manage/rounds/{desk.round.pk}/assign/#case-{desk.case.pk}" in released
     # ...which refuses the same expert and takes another one.
     with pytest.raises(InvalidTransition, match="已登记回避:本人曾为该县提供咨询服务"):
-        services.assign_expert(round=desk.round, case=desk.case, expert=desk.expert, by=None)
+        assignment_services.assign_expert(
+            round=desk.round, case=desk.case, expert=desk.expert, by=None
+        )
     other = make_expert()
-    assert services.assign_expert(round=desk.round, case=desk.case, expert=other, by=None)
+    assert assignment_services.assign_expert(
+        round=desk.round, case=desk.case, expert=other, by=None
+    )
 
 
 def test_a_submitted_review_cannot_be_declared_away(desk):
     desk.client.post(desk.url, score_data(desk.criteria, ["20", "15", "12"], submit=True))
     with pytest.raises(InvalidTransition, match="评分已提交,不能再申报回避"):
-        services.declare_conflict(assignment=desk.assignment, by=desk.expert, reason="后来发现")
+        assignment_services.declare_conflict(
+            assignment=desk.assignment, by=desk.expert, reason="后来发现"
+        )
     desk.assignment.refresh_from_db()
     assert desk.assignment.status == AssignmentStatus.CONFIRMED
 
@@ -944,7 +952,7 @@ def test_administrator_reopens_a_submitted_review_with_a_reason(desk, office_cli
     assert review.status == ReviewStatus.SUBMITTED
     assert not ReviewEvent.objects.filter(kind="reopened").exists()
     with pytest.raises(ValidationError, match="请填写重新开放的理由"):
-        services.reopen_review(review=review, by=office_client.user, reason="   ")
+        scoring_services.reopen_review(review=review, by=office_client.user, reason="   ")
 
     response = office_client.post(url, {"review": review.pk, "reason": "实效性分数录入有误"})
     assert response.status_code == 302
@@ -1014,8 +1022,12 @@ def board(db):
 def test_confirming_notifies_each_expert_once_with_all_their_cases(board, office_client):
     a, b, c = board.experts
     for case in board.cases[:3]:
-        services.assign_expert(round=board.round, case=case, expert=a, by=office_client.user)
-    services.assign_expert(round=board.round, case=board.cases[0], expert=b, by=office_client.user)
+        assignment_services.assign_expert(
+            round=board.round, case=case, expert=a, by=office_client.user
+        )
+    assignment_services.assign_expert(
+        round=board.round, case=board.cases[0], expert=b, by=office_client.user
+    )
     url = reverse("manage:assign-confirm", kwargs={"pk": board.round.pk})
 
     response = office_client.post(url, follow=True)
@@ -1046,7 +1058,9 @@ def test_confirming_notifies_each_expert_once_with_all_their_cases(board, office
 
 def test_proposed_assignments_are_not_on_the_expert_desk(board):
     a = board.experts[0]
-    assignment = services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
+    assignment = assignment_services.assign_expert(
+        round=board.round, case=board.cases[0], expert=a, by=None
+    )
     client = client_of(a)
     assert board.cases[0].title not in client.get(reverse("reviews:workspace")).content.decode()
     assert client.get(score_url(assignment)).status_code == 404
@@ -1055,11 +1069,11 @@ def test_proposed_assignments_are_not_on_the_expert_desk(board):
 def test_k_reviewers_per_case_is_enforced(board, office_client):
     a, b, c = board.experts
     case = board.cases[0]
-    services.assign_expert(round=board.round, case=case, expert=a, by=None)
-    services.assign_expert(round=board.round, case=case, expert=b, by=None)
+    assignment_services.assign_expert(round=board.round, case=case, expert=a, by=None)
+    assignment_services.assign_expert(round=board.round, case=case, expert=b, by=None)
 
     with pytest.raises(InvalidTransition, match="该案例已有 2 名评审专家,达到每案人数。"):
-        services.assign_expert(round=board.round, case=case, expert=c, by=None)
+        assignment_services.assign_expert(round=board.round, case=case, expert=c, by=None)
     response = office_client.post(
         reverse("manage:assign-add", kwargs={"pk": board.round.pk}),
         {"case": case.pk, "expert": c.pk},
@@ -1069,18 +1083,18 @@ def test_k_reviewers_per_case_is_enforced(board, office_client):
     assert Assignment.objects.filter(case=case).count() == 2
 
     # A released assignment frees its place.
-    services.confirm_assignments(round=board.round, by=None)
-    services.declare_conflict(
+    assignment_services.confirm_assignments(round=board.round, by=None)
+    assignment_services.declare_conflict(
         assignment=Assignment.objects.get(case=case, expert=a), by=a, reason="回避"
     )
-    assert services.assign_expert(round=board.round, case=case, expert=c, by=None)
+    assert assignment_services.assign_expert(round=board.round, case=case, expert=c, by=None)
 
 
 def test_same_expert_twice_on_a_case_is_refused(board):
     a = board.experts[0]
-    services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
+    assignment_services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
     with pytest.raises(InvalidTransition, match="该专家已分配到这个案例。"):
-        services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
+        assignment_services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
     assert Assignment.objects.count() == 1
 
 
@@ -1088,11 +1102,11 @@ def test_expert_maximum_load_is_enforced(board, office_client):
     a = board.experts[0]
     ExpertProfile.objects.filter(user=a).update(max_cases_per_round=2)
     a.refresh_from_db()
-    services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
-    services.assign_expert(round=board.round, case=board.cases[1], expert=a, by=None)
+    assignment_services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
+    assignment_services.assign_expert(round=board.round, case=board.cases[1], expert=a, by=None)
 
     with pytest.raises(InvalidTransition, match="专家甲 本轮已分配 2 件,达到其评审上限。"):
-        services.assign_expert(round=board.round, case=board.cases[2], expert=a, by=None)
+        assignment_services.assign_expert(round=board.round, case=board.cases[2], expert=a, by=None)
     response = office_client.post(
         reverse("manage:assign-add", kwargs={"pk": board.round.pk}),
         {"case": board.cases[2].pk, "expert": a.pk},
@@ -1105,27 +1119,31 @@ def test_expert_maximum_load_is_enforced(board, office_client):
     assert re.search(r"<td>专家甲[^<]*</td>\s*<td>[^<]*</td>\s*<td>2 / 2</td>", html)
     # The limit is per round.
     final = make_round(board.campaign, cases=[board.cases[2]], name="终评")
-    assert services.assign_expert(round=final, case=board.cases[2], expert=a, by=None)
+    assert assignment_services.assign_expert(round=final, case=board.cases[2], expert=a, by=None)
 
 
 def test_expert_outside_the_round_panels_is_refused(board):
     outsider = make_expert()
     with pytest.raises(InvalidTransition, match="该专家不在本轮的评审组中。"):
-        services.assign_expert(round=board.round, case=board.cases[0], expert=outsider, by=None)
+        assignment_services.assign_expert(
+            round=board.round, case=board.cases[0], expert=outsider, by=None
+        )
     assert not Assignment.objects.exists()
 
 
 def test_case_outside_the_round_is_refused(board):
     stray = accepted_case(board.campaign)
     with pytest.raises(InvalidTransition, match="该案例不在本轮评审范围内。"):
-        services.assign_expert(round=board.round, case=stray, expert=board.experts[0], by=None)
+        assignment_services.assign_expert(
+            round=board.round, case=stray, expert=board.experts[0], by=None
+        )
 
 
 def test_started_review_cannot_be_unassigned(board, office_client):
     a = board.experts[0]
     criteria = make_rubric(board.campaign)
-    services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
-    services.confirm_assignments(round=board.round, by=None)
+    assignment_services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
+    assignment_services.confirm_assignments(round=board.round, by=None)
     assignment = Assignment.objects.get()
     review_of(assignment, criteria, ["10", "", ""], submit=False)
     response = office_client.post(

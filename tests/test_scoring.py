@@ -13,8 +13,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from reviews.scoring import review_total, review_totals, spread
-from reviews.services import DEFAULT_RUBRIC
+from reviews.ranking.statistics import review_total, review_totals, spread
+from reviews.rounds.services import DEFAULT_RUBRIC
 
 # The default rubric: 创新性 25 ×1.2, 实效性 25 ×1.2, 示范推广性 20 ×1, 系统集成性 15 ×0.8,
 # 群众获得感 15 ×0.8 (Σw = 5).

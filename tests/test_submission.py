@@ -16,7 +16,6 @@ from django.utils import formats, timezone, translation
 
 from accounts.models import Role
 from notifications.models import Notification
-from reform_cases import submission_services
 from reform_cases.models import (
     Attachment,
     AttachmentKind,
@@ -26,6 +25,7 @@ from reform_cases.models import (
     CaseEventKind,
     CaseStatus,
 )
+from reform_cases.submission import services as submission_services
 from tests.factories import CampaignFactory, CityFactory, CountyFactory, FieldFactory, UserFactory
 from tests.submission_helpers import (
     PDF,

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import translation
 
-from reform_cases.fixtures_list import FIXTURE_FILES
+from site_setup.fixtures_list import FIXTURE_FILES
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 LANGUAGES = ("en", "zh_Hans")

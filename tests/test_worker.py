@@ -35,10 +35,10 @@ from config.celery import app as celery_app
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.services import enqueue
 from notifications.tasks import resend_pending
-from reform_cases import submission_services
 from reform_cases.models import CaseOutcome, CaseStatus
+from reform_cases.submission import services as submission_services
+from reviews.assignment.services import confirm_assignments
 from reviews.models import Assignment, AssignmentStatus, ReviewRound
-from reviews.services import confirm_assignments
 from tests.factories import CaseFactory, CountyFactory, UserFactory
 from tests.submission_helpers import complete_fields, draft_case, open_campaign
 

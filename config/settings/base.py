@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "reform_cases",
     "reviews",
     "notifications",
+    "site_setup",
 ]
 
 MIDDLEWARE = [

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from reform_cases import services
-from reform_cases.results_import import ImportFileError, plan_import, read_rows
+from reform_cases.publication import results_import as publication_results_import
+from reform_cases.publication.results_import import ImportFileError, plan_import, read_rows
 
 
 class Command(BaseCommand):
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             if dry_run:
                 self.stdout.write("--dry-run: 未做任何更改。")
                 return
-            counts = services.apply_import(plan=plan, by=None, source=path.name)
+            counts = publication_results_import.apply_import(plan=plan, by=None, source=path.name)
         self.stdout.write(
             self.style.SUCCESS(
                 f"新增 {counts['create']},更正 {counts['update']},未变 {counts['unchanged']}。"

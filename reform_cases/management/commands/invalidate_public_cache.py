@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from reform_cases.public_cache import invalidate_public_results
+from reform_cases.publication.cache import invalidate_public_results
 
 
 class Command(BaseCommand):

@@ -1,0 +1,16 @@
+"""/manage/accounts/: the office's account administration."""
+
+from django.urls import path
+
+from accounts.views import office as views
+
+urlpatterns = [
+    path("accounts/", views.account_list, name="accounts"),
+    path("accounts/new/", views.account_create, name="account-create"),
+    path("accounts/import/", views.account_import, name="account-import"),
+    path("accounts/import/apply/", views.account_import_apply, name="account-import-apply"),
+    path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
+    path("accounts/<int:pk>/active/", views.account_set_active, name="account-set-active"),
+    path("accounts/<int:pk>/move/", views.account_move, name="account-move"),
+    path("accounts/<int:pk>/invite/", views.account_invite, name="account-invite"),
+]

@@ -1,0 +1,176 @@
+"""The organising office's account pages under /manage/accounts/."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services
+from accounts.account_import import apply_account_import, plan_account_import, read_account_rows
+from accounts.forms import AccountForm, AccountImportForm, DeactivateForm, MoveOrganisationForm
+from accounts.models import Role, User
+from accounts.permissions import administrator_required
+from accounts.selectors import accounts_for_listing
+from common import import_session
+from common.tabular import TableFileError
+
+IMPORT_SESSION_KEY = "account_import"
+
+
+@administrator_required
+def account_list(request):
+    filters = {
+        "query": request.GET.get("q", "").strip()[:100],
+        "role": request.GET.get("role", "") if request.GET.get("role") in Role.values else "",
+        "active": request.GET.get("active", ""),
+    }
+    page = Paginator(accounts_for_listing(**filters), 50).get_page(request.GET.get("page"))
+    query = "&".join(
+        f"{k}={v}"
+        for k, v in (
+            ("q", filters["query"]),
+            ("role", filters["role"]),
+            ("active", filters["active"]),
+        )
+        if v
+    )
+    return render(
+        request,
+        "office/account_list.html",
+        {"page": page, "filters": filters, "roles": Role.choices, "querystring": query},
+    )
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def account_create(request):
+    form = AccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.create_account(
+                by=request.user,
+                username=data["username"],
+                display_name=data["display_name"],
+                email=data["email"],
+                role=data["role"],
+                organisation=data["organisation"],
+                phone=data["phone"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("已创建账户 %(name)s,邀请邮件已发出。") % {"name": user})
+            return redirect("manage:account-detail", pk=user.pk)
+    return render(request, "office/form_page.html", {"form": form, "page_title": _("新建账户")})
+
+
+@administrator_required
+def account_detail(request, pk):
+    account = get_object_or_404(User.objects.select_related("organisation__parent"), pk=pk)
+    return render(
+        request,
+        "office/account_detail.html",
+        {
+            "account": account,
+            "events": account.account_events.select_related("actor")[:50],
+            "move_form": MoveOrganisationForm(initial={"organisation": account.organisation}),
+            "deactivate_form": DeactivateForm(),
+        },
+    )
+
+
+@administrator_required
+@require_POST
+def account_set_active(request, pk):
+    account = get_object_or_404(User, pk=pk)
+    form = DeactivateForm(request.POST)
+    active = request.POST.get("active") == "1"
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.set_active(user=account, by=request.user, active=active, reason=reason)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("账户已恢复。") if active else _("账户已停用,历史记录保留。"))
+    return redirect("manage:account-detail", pk=pk)
+
+
+@administrator_required
+@require_POST
+def account_move(request, pk):
+    account = get_object_or_404(User, pk=pk)
+    form = MoveOrganisationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.move_to_organisation(
+                user=account,
+                by=request.user,
+                organisation=form.cleaned_data["organisation"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("单位已调整并记录。"))
+            return redirect("manage:account-detail", pk=pk)
+    else:
+        messages.error(request, _("请选择有效的单位。"))
+    return redirect("manage:account-detail", pk=pk)
+
+
+@administrator_required
+@require_POST
+def account_invite(request, pk):
+    account = get_object_or_404(User, pk=pk, is_active=True)
+    services.send_invitation(user=account, by=request.user)
+    messages.success(request, _("邀请已重新发送,之前的链接随即失效。"))
+    return redirect("manage:account-detail", pk=pk)
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def account_import(request):
+    form = AccountImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = read_account_rows(upload.read(), upload.name)
+        except TableFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            token = import_session.stash(request, IMPORT_SESSION_KEY, rows, upload.name)
+            return _import_preview(request, rows, upload.name, token)
+    return render(request, "office/account_import.html", {"form": form})
+
+
+def _import_preview(request, rows, filename, token):
+    plan = plan_account_import([(line, row) for line, row in rows])
+    return render(
+        request,
+        "office/account_import_preview.html",
+        {"plan": plan, "filename": filename, "token": token},
+    )
+
+
+@administrator_required
+@require_POST
+def account_import_apply(request):
+    stored = import_session.take(request, IMPORT_SESSION_KEY)
+    if stored is None:
+        messages.error(request, _("导入预览已过期,请重新上传文件。"))
+        return redirect("manage:account-import")
+    plan = plan_account_import([(line, row) for line, row in stored["rows"]])
+    if not plan.ok:
+        return _import_preview(request, stored["rows"], stored["filename"], stored["token"])
+    try:
+        created = apply_account_import(plan=plan, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _import_preview(request, stored["rows"], stored["filename"], stored["token"])
+    import_session.discard(request, IMPORT_SESSION_KEY)
+    messages.success(request, _("已创建 %(n)d 个账户,邀请邮件已发出。") % {"n": len(created)})
+    return redirect("manage:accounts")

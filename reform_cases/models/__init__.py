@@ -1,0 +1,76 @@
+"""Models of campaigns, cases and their publication, one module per domain.
+
+Everything is re-exported here: `from reform_cases.models import X` is the way to import a model.
+"""
+
+from reform_cases.models.campaigns import (
+    PUBLIC_CAMPAIGN_STATUSES,
+    AttachmentKind,
+    Campaign,
+    CampaignFile,
+    CampaignManager,
+    CampaignQuerySet,
+    CampaignStatus,
+    CampaignStatusChange,
+    Field,
+    FieldManager,
+    Tier,
+    TierManager,
+    campaign_file_path,
+)
+from reform_cases.models.publication import (
+    CORRECTION_LABELS,
+    Correction,
+    Objection,
+    ObjectionStatus,
+    objection_file_path,
+)
+from reform_cases.models.submission import (
+    PUBLIC_OUTCOMES,
+    Attachment,
+    AttachmentDownload,
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    CaseManager,
+    CaseOutcome,
+    CaseQuerySet,
+    CaseStatus,
+    attachment_path,
+    award_label,
+    normalise_title,
+)
+
+__all__ = [
+    "CORRECTION_LABELS",
+    "PUBLIC_CAMPAIGN_STATUSES",
+    "PUBLIC_OUTCOMES",
+    "Attachment",
+    "AttachmentDownload",
+    "AttachmentKind",
+    "Campaign",
+    "CampaignFile",
+    "CampaignManager",
+    "CampaignQuerySet",
+    "CampaignStatus",
+    "CampaignStatusChange",
+    "Case",
+    "CaseEvent",
+    "CaseEventKind",
+    "CaseManager",
+    "CaseOutcome",
+    "CaseQuerySet",
+    "CaseStatus",
+    "Correction",
+    "Field",
+    "FieldManager",
+    "Objection",
+    "ObjectionStatus",
+    "Tier",
+    "TierManager",
+    "attachment_path",
+    "award_label",
+    "campaign_file_path",
+    "normalise_title",
+    "objection_file_path",
+]

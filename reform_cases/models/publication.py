@@ -1,0 +1,98 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from reform_cases.models.campaigns import Campaign
+from reform_cases.models.submission import Case
+
+CORRECTION_LABELS = {
+    "title": _("案例名称"),
+    "award": _("等次"),
+    "organisation": _("申报单位"),
+    "co_organisations": _("共同实施单位"),
+    "region": _("地区"),
+    "field": _("领域"),
+    "summary": _("案例简介"),
+    "evidence": _("来源"),
+}
+
+
+class Correction(models.Model):
+    """A recorded change to public data: who, when, old → new, why. Listed publicly."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="corrections")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="corrections")
+    field_name = models.CharField(_("更正项"), max_length=40)
+    old_value = models.TextField(_("原内容"), blank=True)
+    new_value = models.TextField(_("新内容"), blank=True)
+    reason = models.TextField(_("理由"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("更正记录")
+        verbose_name_plural = _("更正记录")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.case} · {self.field_name}"
+
+    @property
+    def field_label(self):
+        return CORRECTION_LABELS.get(self.field_name, self.field_name)
+
+
+class ObjectionStatus(models.TextChoices):
+    OPEN = "open", _("待答复")
+    UPHELD = "upheld", _("成立")
+    DISMISSED = "dismissed", _("不成立")
+
+
+def objection_file_path(instance, filename):
+    return f"objections/{instance.campaign_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class Objection(models.Model):
+    """An objection raised by anyone during the public notice (公示), answered in writing."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="objections")
+    case = models.ForeignKey(
+        Case,
+        verbose_name=_("涉及案例"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="objections",
+    )
+    name = models.CharField(_("姓名或单位"), max_length=100)
+    contact = models.CharField(_("联系方式"), max_length=100)
+    text = models.TextField(_("异议内容"))
+    file = models.FileField(_("附件"), upload_to=objection_file_path, max_length=300, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    status = models.CharField(
+        _("处理结果"), max_length=20, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN
+    )
+    answer = models.TextField(_("书面答复"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("异议")
+        verbose_name_plural = _("异议")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["ip_address", "created_at"])]
+
+    def __str__(self):
+        return f"{self.campaign.year} · {self.name}"

@@ -1,0 +1,82 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from reform_cases.models import ObjectionStatus
+
+
+class ResultsImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("结果文件"),
+        help_text=_("CSV(UTF-8)或 XLSX,列为 year,tier,title,units,region,field,evidence。"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_enctype = "multipart/form-data"
+        self.helper.add_input(Submit("preview", _("预览变更")))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        name = upload.name.lower()
+        if not (name.endswith(".csv") or name.endswith(".xlsx")):
+            raise forms.ValidationError(_("只支持 CSV 或 XLSX 文件。"))
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("文件过大(上限 5 MB)。"))
+        return upload
+
+
+class ObjectionForm(forms.Form):
+    case = forms.TypedChoiceField(label=_("涉及案例"), coerce=int, required=False, empty_value=None)
+    name = forms.CharField(label=_("姓名或单位"), max_length=100)
+    contact = forms.CharField(
+        label=_("联系方式"), max_length=100, help_text=_("电话或邮箱,便于答复。")
+    )
+    text = forms.CharField(
+        label=_("异议内容"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 5000}),
+    )
+    file = forms.FileField(
+        label=_("附件(可选)"), required=False, help_text=_("PDF、JPG 或 PNG,不超过 10 MB。")
+    )
+
+    def __init__(self, *args, cases=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case"].choices = [("", _("(整体名单)"))] + [(c.pk, c.title) for c in cases]
+
+    def clean_text(self):
+        text = self.cleaned_data["text"].strip()
+        if len(text) < 10:
+            raise forms.ValidationError(_("请具体说明异议的事实和理由(至少 10 个字)。"))
+        return text
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload and upload.size > 10 * 1024 * 1024:
+            raise forms.ValidationError(_("文件过大(上限 10 MB)。"))
+        return upload
+
+
+class AnswerForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("处理结果"),
+        choices=[(ObjectionStatus.UPHELD, _("成立")), (ObjectionStatus.DISMISSED, _("不成立"))],
+    )
+    answer = forms.CharField(
+        label=_("书面答复"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    tier = forms.CharField(required=False)
+
+
+class CorrectionForm(forms.Form):
+    tier = forms.CharField(label=_("等次"), required=False)
+    title = forms.CharField(label=_("案例名称"), max_length=200)
+    summary = forms.CharField(
+        label=_("案例简介"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    reason = forms.CharField(
+        label=_("更正理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,277 @@
+"""Public notice (公示), objections, publication and outcomes.
+
+The ranking lives in `reviews`; it hands this module the outcome of every case
+(`apply_outcomes`), so this app never imports `reviews`.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from common.exceptions import InvalidTransition
+from notifications.services import notify
+from reform_cases.campaigns.services import change_campaign_status
+from reform_cases.filetypes import check_upload, safe_filename
+from reform_cases.models import (
+    Campaign,
+    CampaignStatus,
+    Case,
+    CaseEvent,
+    CaseOutcome,
+    CaseStatus,
+    Correction,
+    Objection,
+    ObjectionStatus,
+)
+from reform_cases.publication.cache import invalidate_public_results
+
+OBJECTIONS_PER_IP_PER_DAY = 5
+
+
+@transaction.atomic
+def start_notice(*, campaign: Campaign, by, ends_at, outcomes: dict) -> Campaign:
+    """Copy tiers and ranks onto the cases and put the proposed list on public notice.
+
+    `outcomes` maps case ids to (tier or None, rank or None, score or None);
+    accepted cases missing from it are not awarded.
+    """
+    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.LOCKED:
+        raise InvalidTransition(_("排名锁定后才能发布公示。"))
+    if ends_at is None or ends_at <= timezone.now():
+        raise ValidationError({"ends_at": _("公示截止时间必须晚于现在。")})
+    cases = list(
+        Case.objects.select_for_update(of=("self",)).filter(
+            campaign=campaign, status=CaseStatus.ACCEPTED
+        )
+    )
+    for case in cases:
+        tier, rank, score = outcomes.get(case.pk, (None, None, None))
+        case.tier = tier
+        case.outcome = CaseOutcome.AWARDED if tier is not None else CaseOutcome.NOT_AWARDED
+        case.rank = rank if tier is not None else None
+        case.final_score = score
+    Case.objects.bulk_update(cases, ["tier", "outcome", "rank", "final_score"], batch_size=1000)
+    campaign.notice_ends_at = ends_at
+    campaign.save(update_fields=["notice_ends_at", "updated_at"])
+    change_campaign_status(
+        campaign=campaign,
+        by=by,
+        to=CampaignStatus.NOTICE,
+        note=_("公示至 %(ends)s")
+        % {"ends": timezone.localtime(ends_at).strftime("%Y-%m-%d %H:%M")},
+    )
+    return campaign
+
+
+def objections_today(ip: str | None) -> int:
+    if not ip:
+        return 0
+    return Objection.objects.filter(
+        ip_address=ip, created_at__gte=timezone.now() - timedelta(days=1)
+    ).count()
+
+
+@transaction.atomic
+def submit_objection(
+    *, campaign: Campaign, case=None, name: str, contact: str, text: str, ip=None, upload=None
+):
+    """Anyone may object during the notice; at most five a day from one address."""
+    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.NOTICE or campaign.is_demo:
+        raise InvalidTransition(_("该评选结果不在公示期,不受理异议。"))
+    if campaign.notice_ends_at and timezone.now() > campaign.notice_ends_at:
+        raise InvalidTransition(_("公示期已结束,不再受理异议。"))
+    if objections_today(ip) >= OBJECTIONS_PER_IP_PER_DAY:
+        raise InvalidTransition(
+            _("同一网络地址每天最多提交 %(n)d 条异议,请明天再试,或通过公示中公布的电话联系组织方。")
+            % {"n": OBJECTIONS_PER_IP_PER_DAY}
+        )
+    if case is not None and (case.campaign_id != campaign.pk or not case.is_public):
+        raise ValidationError({"case": _("请选择公示名单中的案例。")})
+    objection = Objection(
+        campaign=campaign,
+        case=case,
+        name=name.strip(),
+        contact=contact.strip(),
+        text=text.strip(),
+        ip_address=ip,
+    )
+    if upload is not None:
+        try:
+            check_upload(upload, allowed=("pdf", "jpg", "png"))
+        except ValueError as exc:
+            raise ValidationError({"file": str(exc)}) from exc
+        objection.file_name = safe_filename(upload.name)
+        objection.file.save(objection.file_name, upload, save=False)
+    objection.save()
+    notify(
+        User.objects.filter(role=Role.ADMINISTRATOR, is_active=True),
+        kind="objection_received",
+        obj=objection,
+        context={"campaign": campaign, "case": case},
+        link=f"{settings.SITE_URL}/manage/campaigns/{campaign.pk}/objections/",
+    )
+    return objection
+
+
+@transaction.atomic
+def answer_objection(
+    *, objection: Objection, by, decision: str, answer: str, new_award=None
+) -> Objection:
+    """Answer in writing; an upheld objection may change the case's tier through a recorded correction."""
+    objection = (
+        Objection.objects.select_for_update(of=("self",))
+        .select_related("case", "campaign")
+        .get(pk=objection.pk)
+    )
+    if decision not in (ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED):
+        raise ValidationError({"decision": _("请选择异议是否成立。")})
+    if not (answer or "").strip():
+        raise ValidationError({"answer": _("请填写书面答复。")})
+    if objection.campaign.status not in (CampaignStatus.NOTICE, CampaignStatus.PUBLISHED):
+        raise InvalidTransition(_("评选活动不在公示或发布阶段。"))
+    objection.status = decision
+    objection.answer = answer.strip()
+    objection.answered_by = by
+    objection.answered_at = timezone.now()
+    objection.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+    if decision == ObjectionStatus.UPHELD and new_award is not None and objection.case is not None:
+        correct_case(
+            case=objection.case,
+            by=by,
+            reason=_("异议成立:%(answer)s") % {"answer": answer.strip()},
+            changes={"award": new_award},
+        )
+    return objection
+
+
+@transaction.atomic
+def publish_results(*, campaign: Campaign, by) -> Campaign:
+    """After the notice and every objection answered: publish and tell each locality its outcome."""
+    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.NOTICE:
+        raise InvalidTransition(_("只有公示中的评选结果可以发布。"))
+    if campaign.notice_ends_at and timezone.now() < campaign.notice_ends_at:
+        raise InvalidTransition(
+            _("公示期至 %(ends)s 结束,结束后才能发布。")
+            % {"ends": timezone.localtime(campaign.notice_ends_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    open_count = campaign.objections.filter(status=ObjectionStatus.OPEN).count()
+    if open_count:
+        raise InvalidTransition(_("还有 %(n)d 条异议未答复,答复后才能发布。") % {"n": open_count})
+    change_campaign_status(campaign=campaign, by=by, to=CampaignStatus.PUBLISHED)
+    cases = (
+        Case.objects.filter(
+            campaign=campaign, status=CaseStatus.ACCEPTED, organisation__isnull=False
+        )
+        .select_related("tier", "organisation")
+        .order_by("organisation_id", "pk")
+    )
+    members = {}
+    for user in User.objects.filter(
+        role=Role.LOCALITY, is_active=True, organisation_id__in=cases.values("organisation_id")
+    ):
+        members.setdefault(user.organisation_id, []).append(user)
+    for case in cases:
+        notify(
+            members.get(case.organisation_id, []),
+            kind="case_outcome",
+            obj=case,
+            context={"campaign": campaign, "awarded": case.tier is not None},
+            link=f"{settings.SITE_URL}/results/{campaign.year}/",
+        )
+    transaction.on_commit(invalidate_public_results)
+    return campaign
+
+
+# Fields a correction may change, and how each is shown in the public record.
+CORRECTABLE_FIELDS = (
+    "title",
+    "award",
+    "organisation",
+    "co_organisations",
+    "region",
+    "field",
+    "summary",
+    "evidence",
+)
+
+
+def _display(case: Case, name: str) -> str:
+    if name == "award":
+        return case.award_label
+    if name == "co_organisations":
+        return "、".join(o.name for o in case.co_organisations.all())
+    value = getattr(case, name)
+    if value is None:
+        return ""
+    if name in ("organisation", "region", "field"):
+        return getattr(value, "name", str(value))
+    return str(value)
+
+
+@transaction.atomic
+def correct_case(*, case: Case, by, reason: str, changes: dict) -> list[Correction]:
+    """Change a case's published facts, recording who, when, old → new and why.
+
+    `changes` may hold any of CORRECTABLE_FIELDS; "award" is a (tier, outcome)
+    pair. Returns the corrections recorded (none when nothing differed).
+    """
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写更正理由。")})
+    unknown = set(changes) - set(CORRECTABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not correctable: {sorted(unknown)}")
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("tier", "organisation", "region", "field")
+        .get(pk=case.pk)
+    )
+
+    recorded = []
+    for name, new in changes.items():
+        old_text = _display(case, name)
+        if name == "award":
+            tier, outcome = new
+            if tier is not None and tier.campaign_id != case.campaign_id:
+                raise ValidationError({"tier": _("等次不属于该案例所在的评选活动。")})
+            case.tier, case.outcome = tier, outcome
+        elif name == "co_organisations":
+            current = {o.pk for o in case.co_organisations.all()}
+            if current == {o.pk for o in new}:
+                continue
+            case.co_organisations.set(new)
+        else:
+            setattr(case, name, new)
+        new_text = _display(case, name)
+        if new_text != old_text:
+            recorded.append(
+                Correction(
+                    campaign_id=case.campaign_id,
+                    case=case,
+                    field_name=name,
+                    old_value=old_text,
+                    new_value=new_text,
+                    reason=reason.strip(),
+                    actor=by,
+                )
+            )
+    if not recorded:
+        return []
+    case.full_clean(exclude=["title_key", "created_by"], validate_unique=True)
+    case.save()
+    Correction.objects.bulk_create(recorded)
+    CaseEvent.objects.create(
+        case=case,
+        actor=by,
+        kind="corrected",
+        note=reason.strip(),
+    )
+    transaction.on_commit(invalidate_public_results)
+    return recorded

@@ -1,0 +1,171 @@
+"""Forms of the locality's case pages and of the formal check."""
+
+import re
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+from common.forms import ShanghaiDateTimeInput
+from reform_cases.models import AttachmentKind, Case
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+
+
+SECTION_LIMIT = 5000
+
+
+SUMMARY_LIMIT = 500
+
+
+def normalise_phone(text: str) -> str:
+    return re.sub(r"[\s()()]", "", text or "").removeprefix("+86").removeprefix("86-")
+
+
+class OrganisationMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
+
+
+class CaseForm(forms.ModelForm):
+    co_organisations = OrganisationMultipleChoiceField(
+        label=_("共同实施单位"),
+        queryset=Organisation.objects.select_related("parent").order_by("parent__name", "name"),
+        required=False,
+        help_text=_("可多选;在上方输入框中键入名称筛选。"),
+        widget=forms.SelectMultiple(attrs={"data-searchable": "1", "size": 8}),
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "title",
+            "field",
+            "co_organisations",
+            "summary",
+            "background",
+            "measures",
+            "results",
+            "innovation",
+            "replicability",
+            "contact_name",
+            "contact_phone",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Drafts may be incomplete: completeness is checked when submitting.
+        for field in self.fields.values():
+            field.required = False
+        self.fields["title"].widget.attrs["maxlength"] = 200
+        self.fields["summary"].widget = forms.Textarea(
+            attrs={"rows": 4, "maxlength": SUMMARY_LIMIT}
+        )
+        self.fields["summary"].max_length = SUMMARY_LIMIT
+        for name in ("background", "measures", "results", "innovation", "replicability"):
+            self.fields[name].widget = forms.Textarea(attrs={"rows": 8, "maxlength": SECTION_LIMIT})
+        self.fields["contact_phone"].help_text = _("手机号或座机(如 0571-87654321)。")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Fieldset(_("基本信息"), "title", "field", "co_organisations"),
+            Fieldset(
+                _("案例内容"),
+                "summary",
+                "background",
+                "measures",
+                "results",
+                "innovation",
+                "replicability",
+            ),
+            Fieldset(_("联系人"), "contact_name", "contact_phone"),
+        )
+
+    def _clean_text(self, name, limit):
+        value = (self.cleaned_data.get(name) or "").replace("\r\n", "\n")
+        if len(value) > limit:
+            raise forms.ValidationError(
+                _("最多 %(limit)d 字,当前 %(n)d 字。") % {"limit": limit, "n": len(value)}
+            )
+        return value
+
+    def clean_summary(self):
+        return self._clean_text("summary", SUMMARY_LIMIT)
+
+    def clean_background(self):
+        return self._clean_text("background", SECTION_LIMIT)
+
+    def clean_measures(self):
+        return self._clean_text("measures", SECTION_LIMIT)
+
+    def clean_results(self):
+        return self._clean_text("results", SECTION_LIMIT)
+
+    def clean_innovation(self):
+        return self._clean_text("innovation", SECTION_LIMIT)
+
+    def clean_replicability(self):
+        return self._clean_text("replicability", SECTION_LIMIT)
+
+    def clean_contact_phone(self):
+        phone = normalise_phone(self.cleaned_data.get("contact_phone", ""))
+        if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
+            raise forms.ValidationError(
+                _("请填写有效的大陆手机号(11 位)或座机号码(如 0571-87654321)。")
+            )
+        return phone
+
+    def draft_data(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "co_organisations"}
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("附件类型"), choices=AttachmentKind.choices)
+    file = forms.FileField(
+        label=_("文件"),
+        help_text=_("PDF、DOCX、XLSX、JPG 或 PNG,单个不超过 20 MB,每个案例最多 10 个。"),
+    )
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("退回理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    revise_by = forms.DateTimeField(
+        label=_("重新提交截止"),
+        required=False,
+        widget=ShanghaiDateTimeInput(),
+        help_text=_("北京时间;留空表示不限。"),
+    )
+
+
+class BulkCheckForm(forms.Form):
+    ACTIONS = [("accept", _("受理")), ("return", _("退回修改")), ("ineligible", _("不予受理"))]
+    action = forms.ChoiceField(label=_("操作"), choices=ACTIONS)
+    cases = forms.ModelMultipleChoiceField(
+        queryset=Case.objects.none(), widget=forms.MultipleHiddenInput
+    )
+    reason = forms.CharField(label=_("理由"), max_length=2000, required=False)
+    revise_by = forms.DateTimeField(
+        label=_("重新提交截止"), required=False, widget=ShanghaiDateTimeInput()
+    )
+
+    def __init__(self, *args, campaign=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if campaign is not None:
+            self.fields["cases"].queryset = Case.objects.filter(campaign=campaign)
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("action") in ("return", "ineligible")
+            and not (data.get("reason") or "").strip()
+        ):
+            self.add_error("reason", _("退回或不予受理必须填写理由。"))
+        return data

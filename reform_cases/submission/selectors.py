@@ -1,0 +1,88 @@
+"""Reads of the locality's pages and of the formal check."""
+
+import django_filters
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation, OrganisationKind
+from reform_cases.models import Campaign, CampaignStatus, Case, CaseStatus, Field
+
+
+def cases_of_organisation(organisation):
+    return (
+        Case.objects.filter(organisation=organisation, is_historical=False)
+        .select_related("campaign", "field")
+        .annotate(n_attachments=Count("attachments"))
+        .order_by("-campaign__year", "-updated_at")
+    )
+
+
+def open_campaigns():
+    """Campaigns taking submissions now (demo campaigns included, for the embedded default)."""
+    return Campaign.objects.filter(status=CampaignStatus.OPEN).order_by("-year", "is_demo")
+
+
+def next_campaign_opening():
+    return (
+        Campaign.objects.filter(status=CampaignStatus.DRAFT, submission_opens_at__gt=timezone.now())
+        .order_by("submission_opens_at")
+        .first()
+    )
+
+
+def case_with_details(qs, pk):
+    return (
+        qs.select_related("campaign", "organisation__parent", "region", "field", "tier")
+        .prefetch_related("co_organisations", "attachments")
+        .get(pk=pk)
+    )
+
+
+def status_counts(campaign) -> dict:
+    rows = Case.objects.filter(campaign=campaign).values("status").annotate(n=Count("id"))
+    counts = {status: 0 for status in CaseStatus.values}
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+class SubmissionFilter(django_filters.FilterSet):
+    """Filters of the formal-check list; they combine."""
+
+    q = django_filters.CharFilter(label=_("标题"), method="search")
+    status = django_filters.ChoiceFilter(
+        label=_("状态"), choices=CaseStatus.choices, empty_label=_("全部状态")
+    )
+    organisation = django_filters.ModelChoiceFilter(
+        label=_("申报单位"), queryset=Organisation.objects.all(), empty_label=_("全部单位")
+    )
+    city = django_filters.ModelChoiceFilter(
+        label=_("设区市"),
+        queryset=Organisation.objects.filter(kind=OrganisationKind.CITY),
+        method="in_city",
+        empty_label=_("全部设区市"),
+    )
+    field = django_filters.ModelChoiceFilter(
+        label=_("领域"), queryset=Field.objects.all(), empty_label=_("全部领域")
+    )
+
+    class Meta:
+        model = Case
+        fields = ["q", "status", "organisation", "city", "field"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(title__icontains=value.strip()[:100])
+
+    def in_city(self, queryset, name, value):
+        return queryset.filter(Q(organisation=value) | Q(organisation__parent=value))
+
+
+def submissions(campaign):
+    """A campaign's cases for the formal check (drafts are the localities' own business)."""
+    return (
+        Case.objects.filter(campaign=campaign)
+        .exclude(status=CaseStatus.DRAFT)
+        .select_related("organisation__parent", "field")
+        .annotate(n_attachments=Count("attachments"))
+        .order_by("status", "-submitted_at", "pk")
+    )

@@ -1,0 +1,9 @@
+"""Addresses several signed-in roles share: attachment downloads, checked by one access rule."""
+
+from django.urls import path
+
+from reform_cases.views import signed_in as views
+
+case_patterns = [
+    path("attachments/<int:attachment_pk>/", views.attachment_download, name="attachment"),
+]

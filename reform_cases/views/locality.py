@@ -1,0 +1,233 @@
+"""The locality's pages: its organisation's cases, drafting, attachments, submitting."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Role
+from accounts.permissions import role_required
+from common.exceptions import AlreadySubmitted
+from reform_cases.models import Attachment, Case, CaseEventKind, CaseStatus
+from reform_cases.submission import selectors as case_selectors
+from reform_cases.submission import services as submission_services
+from reform_cases.submission.forms import AttachmentForm, CaseForm
+
+locality_required = role_required(Role.LOCALITY)
+
+
+NEXT_STEP = {
+    CaseStatus.DRAFT: gettext_lazy("完善内容和附件后提交"),
+    CaseStatus.SUBMITTED: gettext_lazy("等待形式审查"),
+    CaseStatus.RETURNED: gettext_lazy("按退回理由修改后重新提交"),
+    CaseStatus.ACCEPTED: gettext_lazy("已进入评审,等待结果"),
+    CaseStatus.INELIGIBLE: gettext_lazy("不予受理"),
+    CaseStatus.WITHDRAWN: gettext_lazy("已撤回"),
+}
+
+
+def _own_case(request, pk) -> Case:
+    """The user's organisation's case, or 404: another organisation's id reveals nothing."""
+    qs = Case.objects.filter(organisation_id=request.user.organisation_id, is_historical=False)
+    try:
+        return case_selectors.case_with_details(qs, pk)
+    except Case.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@locality_required
+@require_GET
+def my_cases(request):
+    cases = list(case_selectors.cases_of_organisation(request.user.organisation))
+    for case in cases:
+        case.next_step = NEXT_STEP.get(case.status, "")
+    return render(
+        request,
+        "locality/mine.html",
+        {"cases": cases, "open_campaigns": list(case_selectors.open_campaigns())},
+    )
+
+
+@locality_required
+@require_http_methods(["GET", "POST"])
+def case_new(request):
+    campaigns = list(case_selectors.open_campaigns())
+    if not campaigns:
+        return render(
+            request,
+            "locality/no_open_campaign.html",
+            {"next_campaign": case_selectors.next_campaign_opening()},
+        )
+    chosen = campaigns[0]
+    wanted = request.POST.get("campaign") or request.GET.get("campaign")
+    if wanted:
+        chosen = next((c for c in campaigns if str(c.pk) == wanted), None)
+        if chosen is None:
+            raise Http404
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = submission_services.create_draft(
+                campaign=chosen,
+                by=request.user,
+                data=form.draft_data(),
+                co_organisations=form.cleaned_data["co_organisations"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("草稿已保存。可以继续填写、上传附件,完成后提交。"))
+            return redirect("cases:edit", pk=case.pk)
+    return render(
+        request,
+        "locality/edit.html",
+        {"form": form, "campaign": chosen, "campaigns": campaigns, "case": None},
+    )
+
+
+def _form_errors(form, exc):
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@locality_required
+@require_http_methods(["GET", "POST"])
+def case_edit(request, pk):
+    case = _own_case(request, pk)
+    if not submission_services.can_edit(case):
+        messages.info(request, _("案例当前为只读。"))
+        return redirect("cases:mine-detail", pk=pk)
+    form = CaseForm(request.POST or None, instance=case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = submission_services.update_draft(
+                case=case,
+                by=request.user,
+                data=form.draft_data(),
+                co_organisations=form.cleaned_data["co_organisations"],
+            )
+            if "submit" in request.POST:
+                submission_services.submit_case(case=case, by=request.user)
+                messages.success(request, _("案例已提交,组织方将进行形式审查。"))
+                return redirect("cases:mine-detail", pk=pk)
+        except ValidationError as exc:
+            # The draft itself was saved (update_draft committed); only submitting failed.
+            messages.error(request, " ".join(exc.messages))
+            return (
+                redirect("cases:edit", pk=pk)
+                if "submit" in request.POST
+                else render(
+                    request,
+                    "locality/edit.html",
+                    {"form": form, "campaign": case.campaign, "case": case},
+                )
+            )
+        messages.success(request, _("草稿已保存。"))
+        return redirect("cases:edit", pk=pk)
+    return render(
+        request,
+        "locality/edit.html",
+        {
+            "form": form,
+            "campaign": case.campaign,
+            "case": case,
+            "attachment_form": AttachmentForm(),
+            "missing": submission_services.missing_for_submission(case),
+        },
+    )
+
+
+@locality_required
+@require_GET
+def case_mine_detail(request, pk):
+    case = _own_case(request, pk)
+    events = list(case.events.select_related("actor"))
+    returns = [e.note for e in events if e.kind == CaseEventKind.RETURNED]
+    return render(
+        request,
+        "locality/mine_detail.html",
+        {
+            "case": case,
+            "events": events,
+            "return_reason": returns[-1] if returns else "",
+            "editable": submission_services.can_edit(case),
+            "missing": submission_services.missing_for_submission(case)
+            if case.status in (CaseStatus.DRAFT, CaseStatus.RETURNED)
+            else [],
+            "attachment_form": AttachmentForm(),
+            "next_step": NEXT_STEP.get(case.status, ""),
+        },
+    )
+
+
+@locality_required
+@require_POST
+def case_submit(request, pk):
+    case = _own_case(request, pk)
+    try:
+        submission_services.submit_case(case=case, by=request.user)
+    except AlreadySubmitted:
+        messages.info(request, _("案例已经提交,无需重复提交。"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("案例已提交,组织方将进行形式审查。"))
+    return redirect("cases:mine-detail", pk=pk)
+
+
+@locality_required
+@require_POST
+def case_withdraw(request, pk):
+    case = _own_case(request, pk)
+    try:
+        submission_services.withdraw_case(
+            case=case, by=request.user, reason=request.POST.get("reason", "")[:1000]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("案例已撤回。"))
+    return redirect("cases:mine-detail", pk=pk)
+
+
+@locality_required
+@require_POST
+def attachment_add(request, pk):
+    case = _own_case(request, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            submission_services.add_attachment(
+                case=case,
+                by=request.user,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("附件已上传。"))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    target = "cases:edit" if request.POST.get("next") == "edit" else "cases:mine-detail"
+    return redirect(target, pk=pk)
+
+
+@locality_required
+@require_POST
+def attachment_remove(request, pk, attachment_pk):
+    case = _own_case(request, pk)
+    attachment = get_object_or_404(Attachment, pk=attachment_pk, case=case)
+    try:
+        submission_services.remove_attachment(attachment=attachment, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("附件已删除。"))
+    return redirect("cases:mine-detail", pk=pk)

@@ -1,0 +1,191 @@
+"""The formal check (形式审查): administrators list, accept, return or refuse submissions."""
+
+import io
+
+import openpyxl
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import administrator_required
+from common.forms import ReasonForm
+from reform_cases.models import Campaign, Case, CaseStatus
+from reform_cases.publication.exports import XLSX_TYPE
+from reform_cases.submission import selectors as case_selectors
+from reform_cases.submission import services as submission_services
+from reform_cases.submission.forms import BulkCheckForm, ReturnForm
+
+
+@administrator_required
+@require_GET
+def submission_list(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    flt = case_selectors.SubmissionFilter(
+        request.GET or None, queryset=case_selectors.submissions(campaign)
+    )
+    page = Paginator(flt.qs, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    counts = case_selectors.status_counts(campaign)
+    return render(
+        request,
+        "office/submissions.html",
+        {
+            "campaign": campaign,
+            "filter": flt,
+            "page": page,
+            "querystring": params.urlencode(),
+            "status_rows": [
+                (value, label, counts[value])
+                for value, label in CaseStatus.choices
+                if value != CaseStatus.DRAFT
+            ],
+        },
+    )
+
+
+@administrator_required
+@require_GET
+def submission_export(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    flt = case_selectors.SubmissionFilter(
+        request.GET or None, queryset=case_selectors.submissions(campaign)
+    )
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(campaign.year))
+    sheet.append(
+        [
+            _("编号"),
+            _("案例名称"),
+            _("申报单位"),
+            _("设区市"),
+            _("领域"),
+            _("状态"),
+            _("提交时间"),
+            _("附件数"),
+            _("联系人"),
+            _("联系电话"),
+        ]
+    )
+    for case in flt.qs.iterator(chunk_size=500):
+        org = case.organisation
+        sheet.append(
+            [
+                case.pk,
+                case.title,
+                org.name if org else "",
+                (org.city.name if org and org.city else ""),
+                case.field.name if case.field else "",
+                case.get_status_display(),
+                timezone.localtime(case.submitted_at).strftime("%Y-%m-%d %H:%M")
+                if case.submitted_at
+                else "",
+                case.n_attachments,
+                case.contact_name,
+                case.contact_phone,
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="submissions-{campaign.year}.xlsx"'
+    return response
+
+
+@administrator_required
+@require_GET
+def case_check_detail(request, pk):
+    try:
+        case = case_selectors.case_with_details(Case.objects.all(), pk)
+    except Case.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request,
+        "office/case_detail.html",
+        {
+            "case": case,
+            "events": case.events.select_related("actor"),
+            "return_form": ReturnForm(),
+            "reason_form": ReasonForm(),
+            "checkable": case.status == CaseStatus.SUBMITTED,
+        },
+    )
+
+
+def _decide(request, pk, action):
+    case = get_object_or_404(Case, pk=pk)
+    try:
+        if action == "accept":
+            submission_services.accept_case(case=case, by=request.user)
+            messages.success(request, _("已受理。"))
+        elif action == "return":
+            form = ReturnForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+                return redirect("manage:case-detail", pk=pk)
+            submission_services.return_case(
+                case=case,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                revise_by=form.cleaned_data["revise_by"],
+            )
+            messages.success(request, _("已退回,申报单位会收到退回理由。"))
+        else:
+            form = ReasonForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("请填写不予受理的理由。"))
+                return redirect("manage:case-detail", pk=pk)
+            submission_services.mark_ineligible(
+                case=case, by=request.user, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, _("已标记为不予受理。"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("manage:case-detail", pk=pk)
+
+
+@administrator_required
+@require_POST
+def case_accept(request, pk):
+    return _decide(request, pk, "accept")
+
+
+@administrator_required
+@require_POST
+def case_return(request, pk):
+    return _decide(request, pk, "return")
+
+
+@administrator_required
+@require_POST
+def case_ineligible(request, pk):
+    return _decide(request, pk, "ineligible")
+
+
+@administrator_required
+@require_POST
+def submission_bulk(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = BulkCheckForm(request.POST, campaign=campaign)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    else:
+        done, errors = submission_services.check_many(
+            cases=form.cleaned_data["cases"],
+            by=request.user,
+            action=form.cleaned_data["action"],
+            reason=form.cleaned_data["reason"],
+            revise_by=form.cleaned_data["revise_by"],
+        )
+        if done:
+            messages.success(request, _("已处理 %(n)d 个案例。") % {"n": done})
+        for error in errors:
+            messages.error(request, error)
+    back = reverse("manage:submissions", kwargs={"pk": pk})
+    return redirect(f"{back}?{request.POST.get('querystring', '')}")

@@ -1,0 +1,48 @@
+"""Reads shared by the expert's workspace and the administrator's review pages."""
+
+from django.db.models import Count, Prefetch, Q
+
+from reviews.models import (
+    Assignment,
+    AssignmentStatus,
+    ReviewRound,
+)
+
+
+def proposed_count(round: ReviewRound) -> int:
+    return Assignment.objects.filter(round=round, status=AssignmentStatus.PROPOSED).count()
+
+
+def assignment_board(round: ReviewRound, *, only_short: bool = False):
+    """Cases of the round with their active assignments (a queryset: the page paginates it)."""
+    cases = (
+        round.cases.select_related("organisation__parent", "field")
+        .prefetch_related(
+            "co_organisations",
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.filter(round=round)
+                .exclude(status=AssignmentStatus.RELEASED)
+                .select_related("expert"),
+                to_attr="round_assignments",
+            ),
+        )
+        .order_by("title", "pk")
+    )
+    if only_short:
+        active = Count(
+            "assignments",
+            filter=Q(assignments__round=round) & ~Q(assignments__status=AssignmentStatus.RELEASED),
+        )
+        cases = cases.annotate(n_active=active).filter(n_active__lt=round.reviewers_per_case)
+    return cases
+
+
+def expert_in_round(round: ReviewRound, expert):
+    """One expert's assignments in a round with their reviews (for reopening one)."""
+    return list(
+        Assignment.objects.filter(round=round, expert=expert)
+        .exclude(status=AssignmentStatus.PROPOSED)
+        .select_related("case", "review")
+        .order_by("case__title")
+    )

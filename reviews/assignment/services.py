@@ -1,0 +1,184 @@
+"""State changes of the review: rubric, rounds, assignment, conflicts, pledges, scores."""
+
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from common.exceptions import InvalidTransition
+from notifications.services import notify
+from reviews.assignment.conflicts import conflict_reason
+from reviews.models import (
+    Assignment,
+    AssignmentStatus,
+    Conflict,
+    ConflictSource,
+    Review,
+    ReviewRound,
+    ReviewStatus,
+)
+
+ACTIVE = (AssignmentStatus.PROPOSED, AssignmentStatus.CONFIRMED)
+
+
+def expert_load(round: ReviewRound) -> dict[int, int]:
+    rows = (
+        Assignment.objects.filter(round=round, status__in=ACTIVE)
+        .values("expert_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["expert_id"]: row["n"] for row in rows}
+
+
+def round_experts(round: ReviewRound):
+    """The experts who may review in this round: members of its panels (all experts if none)."""
+    qs = User.objects.filter(role=Role.EXPERT, is_active=True)
+    if round.panels.exists():
+        qs = qs.filter(panels__in=round.panels.all()).distinct()
+    return qs.select_related("expert_profile__affiliation").order_by("display_name", "username")
+
+
+@transaction.atomic
+def assign_expert(*, round: ReviewRound, case, expert, by) -> Assignment:
+    """Propose one expert for one case; a conflicted pair is refused with the reason."""
+    round = ReviewRound.objects.select_for_update(of=("self",)).get(pk=round.pk)
+    if not round.cases.filter(pk=case.pk).exists():
+        raise InvalidTransition(_("该案例不在本轮评审范围内。"))
+    if expert.role != Role.EXPERT or not expert.is_active:
+        raise InvalidTransition(_("只能分配给启用的评审专家。"))
+    if not round_experts(round).filter(pk=expert.pk).exists():
+        raise InvalidTransition(_("该专家不在本轮的评审组中。"))
+    reason = conflict_reason(expert, case)
+    if reason:
+        raise InvalidTransition(_("不能分配:%(reason)s") % {"reason": reason})
+    existing = Assignment.objects.filter(round=round, case=case, expert=expert).first()
+    if existing and existing.status in ACTIVE:
+        raise InvalidTransition(_("该专家已分配到这个案例。"))
+    active = Assignment.objects.filter(round=round, case=case, status__in=ACTIVE).count()
+    if active >= round.reviewers_per_case:
+        raise InvalidTransition(_("该案例已有 %(n)d 名评审专家,达到每案人数。") % {"n": active})
+    profile = getattr(expert, "expert_profile", None)
+    limit = profile.max_cases_per_round if profile else None
+    if limit is not None and expert_load(round).get(expert.pk, 0) >= limit:
+        raise InvalidTransition(
+            _("%(expert)s 本轮已分配 %(n)d 件,达到其评审上限。") % {"expert": expert, "n": limit}
+        )
+    if existing:  # released earlier for another reason than a conflict: reuse the row
+        existing.status = AssignmentStatus.PROPOSED
+        existing.created_by = by
+        existing.save(update_fields=["status", "created_by"])
+        return existing
+    return Assignment.objects.create(round=round, case=case, expert=expert, created_by=by)
+
+
+@transaction.atomic
+def remove_assignment(*, assignment: Assignment, by) -> None:
+    assignment = Assignment.objects.select_for_update(of=("self",)).get(pk=assignment.pk)
+    if Review.objects.filter(assignment=assignment).exists():
+        raise InvalidTransition(_("该专家已开始评分,不能取消分配。"))
+    assignment.delete()
+
+
+def notify_assigned(expert, round: ReviewRound, cases) -> None:
+    """Tell an expert which cases wait for them, the deadline and where to go."""
+    notify(
+        [expert],
+        kind="expert_assigned",
+        obj=round,
+        context={
+            "cases": list(cases),
+            "round": round,
+            "deadline": timezone.localtime(round.closes_at).strftime("%Y-%m-%d %H:%M"),
+            "blind": round.blind,
+        },
+        link=f"{settings.SITE_URL}/review/",
+    )
+
+
+@transaction.atomic
+def swap_assignment(*, assignment: Assignment, expert, by) -> Assignment:
+    """Replace the expert of an unstarted assignment; the new pair is checked like any other."""
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("round", "case")
+        .get(pk=assignment.pk)
+    )
+    if Review.objects.filter(assignment=assignment).exists():
+        raise InvalidTransition(_("该专家已开始评分,不能更换。"))
+    round, case, status = assignment.round, assignment.case, assignment.status
+    assignment.delete()
+    new = assign_expert(round=round, case=case, expert=expert, by=by)
+    if status == AssignmentStatus.CONFIRMED:
+        # The original was confirmed: confirm the replacement and tell the new expert.
+        new.status = AssignmentStatus.CONFIRMED
+        new.confirmed_at = new.notified_at = timezone.now()
+        new.save(update_fields=["status", "confirmed_at", "notified_at"])
+        notify_assigned(expert, round, [case])
+    return new
+
+
+@transaction.atomic
+def confirm_assignments(*, round: ReviewRound, by) -> int:
+    """Confirm the proposed assignments and tell each expert once (cases, deadline, link)."""
+    now = timezone.now()
+    proposed = list(
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(round=round, status=AssignmentStatus.PROPOSED)
+        .select_related("expert", "case")
+    )
+    by_expert = defaultdict(list)
+    for assignment in proposed:
+        assignment.status = AssignmentStatus.CONFIRMED
+        assignment.confirmed_at = now
+        assignment.notified_at = now
+        by_expert[assignment.expert].append(assignment.case)
+    Assignment.objects.bulk_update(proposed, ["status", "confirmed_at", "notified_at"])
+    for expert, cases in by_expert.items():
+        notify_assigned(expert, round, cases)
+    return len(proposed)
+
+
+@transaction.atomic
+def declare_conflict(*, assignment: Assignment, by, reason: str) -> Conflict:
+    """The expert declares a conflict: the assignment is released for reassignment."""
+    assignment = Assignment.objects.select_for_update(of=("self",)).get(pk=assignment.pk)
+    if assignment.expert_id != by.pk:
+        raise InvalidTransition(_("只能为分配给自己的案例申报回避。"))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请说明回避理由。")})
+    review = Review.objects.filter(assignment=assignment).first()
+    if review and review.status == ReviewStatus.SUBMITTED:
+        raise InvalidTransition(_("评分已提交,不能再申报回避;如有问题请联系组织方。"))
+    conflict, _created = Conflict.objects.update_or_create(
+        expert=by,
+        case=assignment.case,
+        defaults={"source": ConflictSource.DECLARED, "reason": reason.strip(), "recorded_by": by},
+    )
+    assignment.status = AssignmentStatus.RELEASED
+    assignment.save(update_fields=["status"])
+    return conflict
+
+
+@transaction.atomic
+def record_conflict(*, expert, case, by, reason: str) -> Conflict:
+    """An administrator records a conflict; any active assignment of the pair is released."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请说明回避理由。")})
+    conflict, _created = Conflict.objects.update_or_create(
+        expert=expert,
+        case=case,
+        defaults={"source": ConflictSource.RECORDED, "reason": reason.strip(), "recorded_by": by},
+    )
+    for assignment in Assignment.objects.select_for_update(of=("self",)).filter(
+        expert=expert, case=case, status__in=ACTIVE
+    ):
+        if Review.objects.filter(assignment=assignment, status=ReviewStatus.SUBMITTED).exists():
+            continue
+        assignment.status = AssignmentStatus.RELEASED
+        assignment.save(update_fields=["status"])
+    return conflict

@@ -1,0 +1,58 @@
+"""Models of the expert review, one module per domain.
+
+Everything is re-exported here: `from reviews.models import X` is the way to import a model.
+"""
+
+from reviews.models.assignment import (
+    Assignment,
+    AssignmentStatus,
+    Conflict,
+    ConflictSource,
+)
+from reviews.models.panels import (
+    ExpertProfile,
+    Panel,
+)
+from reviews.models.ranking import (
+    RankingBasis,
+    RankingConfig,
+    RankingEntry,
+    RankingFlag,
+    TierOverride,
+)
+from reviews.models.rounds import (
+    Criterion,
+    ReviewRound,
+    Visibility,
+)
+from reviews.models.scoring import (
+    Pledge,
+    ReminderSent,
+    Review,
+    ReviewEvent,
+    ReviewStatus,
+    Score,
+)
+
+__all__ = [
+    "Assignment",
+    "AssignmentStatus",
+    "Conflict",
+    "ConflictSource",
+    "Criterion",
+    "ExpertProfile",
+    "Panel",
+    "Pledge",
+    "RankingBasis",
+    "RankingConfig",
+    "RankingEntry",
+    "RankingFlag",
+    "ReminderSent",
+    "Review",
+    "ReviewEvent",
+    "ReviewRound",
+    "ReviewStatus",
+    "Score",
+    "TierOverride",
+    "Visibility",
+]

@@ -1,0 +1,20 @@
+"""Reads shared by the expert's workspace and the administrator's review pages."""
+
+from django.db.models import Count, Q
+
+from accounts.models import Role, User
+from reviews.models import (
+    AssignmentStatus,
+)
+
+
+def experts_for_listing():
+    return (
+        User.objects.filter(role=Role.EXPERT)
+        .select_related("expert_profile__affiliation")
+        .prefetch_related("expert_profile__fields")
+        .annotate(
+            n_active=Count("assignments", filter=Q(assignments__status=AssignmentStatus.CONFIRMED))
+        )
+        .order_by("display_name", "username")
+    )

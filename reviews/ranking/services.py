@@ -1,0 +1,318 @@
+"""Ranking a round into tiers: aggregates, flags, stability, overrides, shortlist, lock.
+
+The arithmetic is in `scoring` (arrays in, arrays out); this module feeds it
+with one query for the round and writes the results.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from common.exceptions import InvalidTransition
+from reform_cases.campaigns.services import change_campaign_status
+from reform_cases.models import CampaignStatus
+from reform_cases.publication.services import start_notice
+from reviews.models import (
+    RankingBasis,
+    RankingConfig,
+    RankingEntry,
+    RankingFlag,
+    ReviewRound,
+    ReviewStatus,
+    Score,
+    TierOverride,
+)
+from reviews.ranking import statistics as scoring
+
+
+def config_for(campaign) -> RankingConfig:
+    config, _created = RankingConfig.objects.get_or_create(campaign=campaign)
+    return config
+
+
+def round_totals(round: ReviewRound):
+    """(case ids, expert ids, totals) of the round's submitted reviews, from the raw scores."""
+    criteria = list(
+        round.campaign.criteria.order_by("order", "pk").values_list("pk", "max_score", "weight")
+    )
+    column = {pk: i for i, (pk, _m, _w) in enumerate(criteria)}
+    rows = Score.objects.filter(
+        review__assignment__round=round, review__status=ReviewStatus.SUBMITTED
+    ).values_list(
+        "review_id",
+        "review__assignment__case_id",
+        "review__assignment__expert_id",
+        "criterion_id",
+        "value",
+    )
+    reviews, cases, experts, matrix = {}, [], [], []
+    for review_id, case_id, expert_id, criterion_id, value in rows.iterator(chunk_size=5000):
+        if criterion_id not in column:
+            continue
+        i = reviews.get(review_id)
+        if i is None:
+            i = reviews[review_id] = len(cases)
+            cases.append(case_id)
+            experts.append(expert_id)
+            matrix.append([0.0] * len(criteria))
+        matrix[i][column[criterion_id]] = float(value or 0)
+    if not criteria or not cases:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([])
+    totals = scoring.review_totals(
+        np.array(matrix),
+        np.array([float(m) for _p, m, _w in criteria]),
+        np.array([float(w) for _p, _m, w in criteria]),
+    )
+    return np.array(cases), np.array(experts), totals
+
+
+def _index(ids):
+    unique = {value: i for i, value in enumerate(dict.fromkeys(ids))}
+    return unique, np.array([unique[v] for v in ids], dtype=np.int64)
+
+
+@transaction.atomic
+def compute_ranking(*, round: ReviewRound, by) -> list[RankingEntry]:
+    """(Re)compute the round's ranking. Manual overrides are kept."""
+    round = (
+        ReviewRound.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .get(pk=round.pk)
+    )
+    campaign = round.campaign
+    config = config_for(campaign)
+    tiers = list(campaign.tiers.order_by("order"))
+    case_ids = list(round.cases.order_by("pk").values_list("pk", flat=True))
+    position = {pk: i for i, pk in enumerate(case_ids)}
+    review_cases, review_experts, totals = round_totals(round)
+    keep = (
+        np.array([c in position for c in review_cases], dtype=bool)
+        if review_cases.size
+        else np.array([], bool)
+    )
+    review_cases, review_experts, totals = review_cases[keep], review_experts[keep], totals[keep]
+    case_idx = np.array([position[c] for c in review_cases], dtype=np.int64)
+    _experts, expert_idx = _index(review_experts.tolist())
+    n_cases = len(case_ids)
+
+    agg = scoring.case_aggregates(case_idx, totals, n_cases)
+    normalised_totals, _standardised = scoring.normalise_by_expert(
+        expert_idx, totals, len(_experts)
+    )
+    normalised = scoring.case_aggregates(case_idx, normalised_totals, n_cases)["mean"]
+    basis = {
+        RankingBasis.TRIMMED: agg["trimmed"],
+        RankingBasis.MEAN: agg["mean"],
+        RankingBasis.MEDIAN: agg["median"],
+        RankingBasis.NORMALISED: normalised,
+    }[config.basis]
+    quotas = [t.quota for t in tiers]
+    tie_break = [np.nan_to_num(agg["median"], nan=-1e9), -agg["std"]] if config.tie_break else None
+    ranked = scoring.rank_into_tiers(basis, quotas, tie_break=tie_break)
+    if config.basis == RankingBasis.NORMALISED:
+        shares = scoring.bootstrap_tiers(
+            case_idx, normalised_totals, n_cases, quotas, basis="mean", resamples=config.resamples
+        )
+    else:
+        shares = scoring.bootstrap_tiers(
+            case_idx, totals, n_cases, quotas, basis=config.basis, resamples=config.resamples
+        )
+
+    existing = {e.case_id: e for e in RankingEntry.objects.filter(round=round)}
+    threshold = float(config.disagreement_threshold)
+    stable_from = float(config.stability_threshold)
+    to_create, to_update = [], []
+    for i, case_id in enumerate(case_ids):
+        entry = existing.get(case_id) or RankingEntry(round=round, case_id=case_id)
+        n = int(agg["n"][i])
+        entry.n_reviews = n
+        entry.mean, entry.median, entry.trimmed_mean, entry.std, entry.normalised_mean, entry.basis_value = (
+            _float(agg["mean"][i]), _float(agg["median"][i]), _float(agg["trimmed"][i]),
+            _float(agg["std"][i]) if n else None, _float(normalised[i]), _float(basis[i]),
+        )  # fmt: skip
+        entry.rank = int(ranked["rank"][i]) if n else None
+        tier_index = int(ranked["tier"][i])
+        proposed = tiers[tier_index] if tier_index >= 0 and n else None
+        entry.proposed_tier = proposed
+        if not entry.overridden:
+            entry.final_tier = proposed
+        entry.stability = {t.code: round_share(shares[i, j]) for j, t in enumerate(tiers)}
+        flags = []
+        # Compared at two decimals, as shown: a spread of 15.00 is not "above 15".
+        if n and float(np.round(agg["std"][i], 2)) > threshold:
+            flags.append(RankingFlag.DISAGREEMENT)
+        if n < config.min_reviews:
+            flags.append(RankingFlag.FEW_REVIEWS)
+        if ranked["boundary_tie"][i]:
+            flags.append(RankingFlag.BOUNDARY_TIE)
+        in_proposed = shares[i, tier_index] if tier_index >= 0 else 1 - shares[i].sum()
+        if n and (ranked["boundary_tie"][i] or in_proposed < stable_from):
+            flags.append(RankingFlag.BORDERLINE)
+        entry.flags = [str(f) for f in flags]
+        (to_update if entry.pk else to_create).append(entry)
+    fields = ["n_reviews", "mean", "median", "trimmed_mean", "std", "normalised_mean", "basis_value", "rank",
+              "proposed_tier", "final_tier", "flags", "stability"]  # fmt: skip
+    RankingEntry.objects.bulk_create(to_create, batch_size=1000)
+    RankingEntry.objects.bulk_update(to_update, fields, batch_size=1000)
+    RankingEntry.objects.filter(round=round).exclude(case_id__in=case_ids).delete()
+    return to_create + to_update
+
+
+def _float(value):
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def round_share(value) -> float:
+    return round(float(value), 3)
+
+
+def _require_ranking_status(round):
+    if round.campaign.status != CampaignStatus.RANKING:
+        raise InvalidTransition(_("评选活动进入“排名”阶段后才能调整和锁定排名。"))
+
+
+@transaction.atomic
+def override_tier(*, entry: RankingEntry, by, tier, reason: str) -> TierOverride:
+    """Change a case's tier by hand, with a written reason that is recorded."""
+    entry = (
+        RankingEntry.objects.select_for_update(of=("self",))
+        .select_related("round__campaign", "final_tier")
+        .get(pk=entry.pk)
+    )
+    _require_ranking_status(entry.round)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("调整等次必须填写理由。")})
+    if tier is not None and tier.campaign_id != entry.round.campaign_id:
+        raise ValidationError({"tier": _("等次不属于本次评选。")})
+    if tier == entry.final_tier and entry.overridden:
+        raise ValidationError({"tier": _("等次没有变化。")})
+    record = TierOverride.objects.create(
+        entry=entry, actor=by, old_tier=entry.final_tier, new_tier=tier, reason=reason.strip()
+    )
+    entry.final_tier = tier
+    entry.overridden = True
+    entry.save(update_fields=["final_tier", "overridden"])
+    return record
+
+
+@transaction.atomic
+def set_tie_break(*, round: ReviewRound, by, apply: bool) -> list[RankingEntry]:
+    config = config_for(round.campaign)
+    config.tie_break = apply
+    config.save(update_fields=["tie_break"])
+    return compute_ranking(round=round, by=by)
+
+
+def over_quota(round) -> list[tuple]:
+    """(tier, count) for every tier holding more cases than its quota after manual changes."""
+    counts = {}
+    for tier_id in RankingEntry.objects.filter(round=round, final_tier__isnull=False).values_list(
+        "final_tier_id", flat=True
+    ):
+        counts[tier_id] = counts.get(tier_id, 0) + 1
+    return [
+        (t, counts[t.pk])
+        for t in round.campaign.tiers.order_by("order")
+        if counts.get(t.pk, 0) > t.quota
+    ]
+
+
+def unresolved(round) -> list[RankingEntry]:
+    """Cases whose tier is undecided because of a tie at a boundary and not yet decided by hand."""
+    entries = RankingEntry.objects.filter(round=round, overridden=False).select_related("case")
+    return [e for e in entries if RankingFlag.BOUNDARY_TIE in e.flags]
+
+
+@transaction.atomic
+def lock_ranking(*, round: ReviewRound, by, note: str = "") -> list[tuple]:
+    """Lock the final round's ranking: the campaign moves to `locked`.
+
+    Returns the tiers that manual changes filled beyond their quota (allowed: the
+    committee decided it, with recorded reasons), so the page can say so.
+    """
+    round = ReviewRound.objects.select_related("campaign").get(pk=round.pk)
+    _require_ranking_status(round)
+    last = round.campaign.rounds.order_by("-order").first()
+    if last.pk != round.pk:
+        raise InvalidTransition(
+            _("等次以最后一轮评审为准,请锁定“%(name)s”的排名。") % {"name": last.name}
+        )
+    if not RankingEntry.objects.filter(round=round).exists():
+        raise InvalidTransition(_("请先计算排名。"))
+    pending = unresolved(round)
+    if pending:
+        raise InvalidTransition(
+            _("以下案例在等次边界并列,请先决定其等次:%(cases)s")
+            % {"cases": "、".join(e.case.title for e in pending)}
+        )
+    change_campaign_status(
+        campaign=round.campaign, by=by, to=CampaignStatus.LOCKED, note=note or _("锁定排名")
+    )
+
+
+def shortlist(
+    *, round: ReviewRound, target: ReviewRound, by, top: int, include_ties: bool = False
+) -> int:
+    """Put the top N cases of a round into the next round; a tie at the cut is flagged.
+
+    The flag is written even when the shortlist is refused, so the committee sees
+    the tied cases on the ranking page.
+    """
+    if target.campaign_id != round.campaign_id or target.order <= round.order:
+        raise ValidationError(_("只能入围到本次评选中更后的轮次。"))
+    if top < 1:
+        raise ValidationError({"top": _("入围数量至少为 1。")})
+    entries = list(
+        RankingEntry.objects.filter(round=round, rank__isnull=False).order_by("rank", "pk")
+    )
+    if not entries:
+        raise InvalidTransition(_("请先计算排名。"))
+    chosen = entries[:top]
+    if len(entries) > top and entries[top].rank == entries[top - 1].rank:
+        tied_rank = entries[top - 1].rank
+        tied = [e for e in entries if e.rank == tied_rank]
+        with transaction.atomic():
+            for e in tied:
+                if RankingFlag.SHORTLIST_TIE not in e.flags:
+                    e.flags = [*e.flags, RankingFlag.SHORTLIST_TIE.value]
+                    e.save(update_fields=["flags"])
+        if not include_ties:
+            raise InvalidTransition(
+                _("第 %(n)d 名处有 %(k)d 个案例并列,请确认是否全部入围。")
+                % {"n": top, "k": len(tied)}
+            )
+        chosen = [e for e in entries if e.rank <= tied_rank]
+    with transaction.atomic():
+        target.cases.add(*[e.case_id for e in chosen])
+    return len(chosen)
+
+
+@transaction.atomic
+def publish_notice(*, round: ReviewRound, by, ends_at):
+    """Put the locked ranking of the final round on public notice (tiers and ranks copied onto cases)."""
+    round = ReviewRound.objects.select_related("campaign").get(pk=round.pk)
+    last = round.campaign.rounds.order_by("-order").first()
+    if last.pk != round.pk:
+        raise InvalidTransition(
+            _("等次以最后一轮评审为准,请从“%(name)s”发布公示。") % {"name": last.name}
+        )
+    outcomes = {}
+    entries = RankingEntry.objects.filter(round=round).select_related("final_tier")
+    # Published ranks follow the final tiers (overrides included): 1, 2, 3... down the list.
+    awarded = sorted(
+        (e for e in entries if e.final_tier is not None),
+        key=lambda e: (e.final_tier.order, e.rank or 10**9, e.pk),
+    )
+    published_rank = {e.pk: i for i, e in enumerate(awarded, start=1)}
+    for entry in entries:
+        score = None if entry.basis_value is None else round_score(entry.basis_value)
+        outcomes[entry.case_id] = (entry.final_tier, published_rank.get(entry.pk), score)
+    return start_notice(campaign=round.campaign, by=by, ends_at=ends_at, outcomes=outcomes)
+
+
+def round_score(value):
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -1,0 +1,67 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from common.forms import ShanghaiDateTimeInput, form_helper
+from reform_cases.models import Campaign
+from reviews.models import Criterion, Panel, ReviewRound
+
+
+class CriterionForm(forms.ModelForm):
+    class Meta:
+        model = Criterion
+        fields = ["order", "name", "description", "max_score", "weight"]
+
+
+class RoundForm(forms.ModelForm):
+    class Meta:
+        model = ReviewRound
+        fields = [
+            "name",
+            "order",
+            "panels",
+            "reviewers_per_case",
+            "opens_at",
+            "closes_at",
+            "visibility",
+            "blind",
+            "reminder_days",
+        ]
+        widgets = {
+            "opens_at": ShanghaiDateTimeInput(),
+            "closes_at": ShanghaiDateTimeInput(),
+            "panels": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {
+            "opens_at": _("北京时间。"),
+            "closes_at": _("北京时间。"),
+            "panels": _("不选则所有专家均可分配。"),
+        }
+
+    def __init__(self, *args, campaign=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign or self.instance.campaign
+        self.fields["panels"].queryset = Panel.objects.filter(campaign=self.campaign)
+        self.helper = form_helper(_("保存"))
+
+    def clean(self):
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("截止时间必须晚于开始时间。"))
+        order = data.get("order")
+        if order is not None:
+            clash = ReviewRound.objects.filter(campaign=self.campaign, order=order).exclude(
+                pk=self.instance.pk
+            )
+            if clash.exists():
+                self.add_error("order", _("该顺序已被其他轮次使用。"))
+        return data
+
+
+CriterionFormSet = forms.inlineformset_factory(
+    Campaign,
+    Criterion,
+    form=CriterionForm,
+    extra=1,
+    can_delete=True,
+)

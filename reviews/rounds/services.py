@@ -1,0 +1,66 @@
+"""State changes of the review: rubric, rounds, assignment, conflicts, pledges, scores."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from common.exceptions import InvalidTransition
+from reform_cases.models import Case, CaseStatus
+from reviews.models import (
+    Criterion,
+    ReviewRound,
+    Score,
+)
+
+DEFAULT_RUBRIC = [
+    ("创新性", "改革举措的首创性、突破性", Decimal("25"), Decimal("1.2")),
+    ("实效性", "改革取得的实际成效和数据支撑", Decimal("25"), Decimal("1.2")),
+    ("示范推广性", "在省内外复制推广的价值", Decimal("20"), Decimal("1")),
+    ("系统集成性", "跨部门、跨层级协同和制度集成程度", Decimal("15"), Decimal("0.8")),
+    ("群众获得感", "群众和企业的获得感、满意度", Decimal("15"), Decimal("0.8")),
+]
+
+
+def rubric_locked(campaign) -> bool:
+    """The rubric cannot change once any score of the campaign exists."""
+    return Score.objects.filter(criterion__campaign=campaign, value__isnull=False).exists()
+
+
+@transaction.atomic
+def ensure_default_rubric(*, campaign, by) -> list[Criterion]:
+    if campaign.criteria.exists():
+        return list(campaign.criteria.all())
+    return [
+        Criterion.objects.create(
+            campaign=campaign, name=name, description=text, max_score=top, weight=weight, order=i
+        )
+        for i, (name, text, top, weight) in enumerate(DEFAULT_RUBRIC, start=1)
+    ]
+
+
+@transaction.atomic
+def save_rubric(*, campaign, formset, by) -> None:
+    if rubric_locked(campaign):
+        raise InvalidTransition(_("已有专家评分,评分指标已锁定,不能再修改。"))
+    formset.instance = campaign
+    changed = formset.save(commit=False)
+    for criterion in formset.deleted_objects:
+        # Only empty draft placeholders can point at it (the rubric is unlocked): they go with it.
+        Score.objects.filter(criterion=criterion, value__isnull=True, comment="").delete()
+        if Score.objects.filter(criterion=criterion).exists():
+            raise InvalidTransition(
+                _("指标“%(name)s”已有专家写了评语,不能删除。") % {"name": criterion.name}
+            )
+        criterion.delete()
+    for criterion in changed:
+        criterion.save()
+
+
+@transaction.atomic
+def add_accepted_cases(*, round: ReviewRound, by) -> int:
+    """Put every accepted case of the campaign into the round (初评 on all accepted cases)."""
+    cases = Case.objects.filter(campaign=round.campaign, status=CaseStatus.ACCEPTED)
+    before = round.cases.count()
+    round.cases.add(*cases)
+    return round.cases.count() - before

@@ -1,0 +1,161 @@
+"""Reads shared by the expert's workspace and the administrator's review pages."""
+
+from collections import defaultdict
+
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from accounts.models import User
+from reform_cases.models import Case
+from reviews.models import (
+    Assignment,
+    AssignmentStatus,
+    Review,
+    ReviewRound,
+    ReviewStatus,
+    Score,
+    Visibility,
+)
+from reviews.ranking.statistics import spread
+
+SPREAD_FLAG = 15.0
+
+
+LIST_LIMIT = 100  # longer lists are counted, and exported with the ranking
+
+
+def my_assignments(expert):
+    """The expert's confirmed assignments with their review state, newest rounds first."""
+    return (
+        Assignment.objects.filter(expert=expert, status=AssignmentStatus.CONFIRMED)
+        .select_related("round__campaign", "case", "review")
+        .order_by("-round__closes_at", "case__title")
+    )
+
+
+def workspace(expert):
+    """{round: [assignment...]} with each assignment's state, and per-round progress."""
+    rounds = defaultdict(list)
+    for assignment in my_assignments(expert):
+        review = getattr(assignment, "review", None)
+        assignment.state = review.status if review else "not_started"
+        rounds[assignment.round].append(assignment)
+    result = []
+    for round, items in rounds.items():
+        done = sum(1 for a in items if a.state == ReviewStatus.SUBMITTED)
+        result.append(
+            {
+                "round": round,
+                "assignments": items,
+                "done": done,
+                "total": len(items),
+                "percent": round_percent(done, len(items)),
+            }
+        )
+    return result
+
+
+def round_percent(done, total):
+    return int(100 * done / total) if total else 0
+
+
+def assignment_for_expert(expert, pk):
+    return (
+        Assignment.objects.select_related(
+            "round__campaign", "case__campaign", "case__field", "case__organisation"
+        )
+        .prefetch_related("case__attachments", "case__co_organisations")
+        .get(pk=pk, expert=expert, status=AssignmentStatus.CONFIRMED)
+    )
+
+
+def may_see_others(assignment, review, now=None) -> bool:
+    """Whether the round's rule lets this expert see the other experts' scores now."""
+    now = now or timezone.now()
+    rule = assignment.round.visibility
+    if rule == Visibility.AFTER_OWN:
+        return review is not None and review.status == ReviewStatus.SUBMITTED
+    if rule == Visibility.AFTER_CLOSE:
+        return now > assignment.round.closes_at
+    return False
+
+
+def other_reviews(assignment):
+    return (
+        Review.objects.filter(
+            assignment__round=assignment.round,
+            assignment__case=assignment.case,
+            status=ReviewStatus.SUBMITTED,
+        )
+        .exclude(assignment=assignment)
+        .select_related("assignment__expert")
+        .prefetch_related(Prefetch("scores", queryset=Score.objects.select_related("criterion")))
+    )
+
+
+def progress(round: ReviewRound, now=None):
+    """Completion, per-expert done / assigned, overdue reviews and widely spread cases.
+
+    Counted by the database, so the page costs the same at 50 and at 5,000 cases.
+    """
+    now = now or timezone.now()
+    confirmed = Assignment.objects.filter(round=round, status=AssignmentStatus.CONFIRMED)
+    counts = list(
+        confirmed.values("expert_id").annotate(
+            assigned=Count("id"),
+            done=Count("id", filter=Q(review__status=ReviewStatus.SUBMITTED)),
+            drafts=Count("id", filter=Q(review__status=ReviewStatus.DRAFT)),
+        )
+    )
+    users = User.objects.in_bulk([row["expert_id"] for row in counts])
+    experts = [
+        {
+            "expert": users[row["expert_id"]],
+            "assigned": row["assigned"],
+            "done": row["done"],
+            "drafts": row["drafts"],
+            "percent": round_percent(row["done"], row["assigned"]),
+        }
+        for row in counts
+    ]
+    totals = defaultdict(list)
+    for case_id, total in confirmed.filter(review__status=ReviewStatus.SUBMITTED).values_list(
+        "case_id", "review__total"
+    ):
+        totals[case_id].append(float(total))
+    flagged = sorted(
+        (
+            (case_id, spread(values), values)
+            for case_id, values in totals.items()
+            if spread(values) > SPREAD_FLAG
+        ),
+        key=lambda item: -item[1],
+    )
+    shown = Case.objects.in_bulk([case_id for case_id, _sd, _values in flagged[:LIST_LIMIT]])
+    done = sum(r["done"] for r in experts)
+    total = sum(r["assigned"] for r in experts)
+    late = confirmed.exclude(review__status=ReviewStatus.SUBMITTED)
+    overdue, overdue_count = [], 0
+    if now > round.closes_at:
+        overdue_count = late.count()
+        overdue = list(
+            late.select_related("expert", "case", "review").order_by("expert_id", "case__title")[
+                :LIST_LIMIT
+            ]
+        )
+    released = list(
+        Assignment.objects.filter(round=round, status=AssignmentStatus.RELEASED).select_related(
+            "expert", "case"
+        )
+    )
+    return {
+        "experts": sorted(experts, key=lambda r: (r["percent"], str(r["expert"]))),
+        "done": done,
+        "total": total,
+        "percent": round_percent(done, total),
+        "overdue": overdue,
+        "overdue_count": overdue_count,
+        "spread": [(shown[case_id], sd, values) for case_id, sd, values in flagged[:LIST_LIMIT]],
+        "spread_count": len(flagged),
+        "released": released,
+    }

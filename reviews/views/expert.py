@@ -1,0 +1,154 @@
+"""The expert's workspace under /review/."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Role
+from accounts.permissions import role_required
+from common.forms import ReasonForm
+from reviews.assignment import services as assignment_services
+from reviews.models import Assignment, AssignmentStatus, ReviewRound, ReviewStatus
+from reviews.ranking.statistics import plain
+from reviews.scoring import selectors as scoring_selectors
+from reviews.scoring import services as scoring_services
+
+expert_required = role_required(Role.EXPERT)
+
+
+@expert_required
+@require_GET
+def workspace(request):
+    return render(
+        request,
+        "expert/workspace.html",
+        {"rounds": scoring_selectors.workspace(request.user), "now": timezone.now()},
+    )
+
+
+@expert_required
+@require_http_methods(["GET", "POST"])
+def pledge(request, round_pk):
+    round = get_object_or_404(
+        ReviewRound.objects.select_related("campaign")
+        .filter(assignments__expert=request.user, assignments__status=AssignmentStatus.CONFIRMED)
+        .distinct(),
+        pk=round_pk,
+    )
+    if request.method == "POST":
+        if request.POST.get("agree") != "on":
+            messages.error(request, _("请勾选“我已阅读并承诺遵守”。"))
+        else:
+            scoring_services.accept_pledge(round=round, expert=request.user)
+            messages.success(request, _("已记录您的承诺,可以开始评分。"))
+            next_url = request.POST.get("next", "")
+            if next_url.startswith("/review/"):
+                return redirect(next_url)
+            return redirect("reviews:workspace")
+    return render(
+        request, "expert/pledge.html", {"round": round, "next": request.GET.get("next", "")}
+    )
+
+
+def _assignment(request, pk) -> Assignment:
+    try:
+        return scoring_selectors.assignment_for_expert(request.user, pk)
+    except Assignment.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@expert_required
+@require_http_methods(["GET", "POST"])
+def score(request, pk):
+    assignment = _assignment(request, pk)
+    round = assignment.round
+    if not scoring_services.has_pledged(round, request.user):
+        return redirect(f"/review/rounds/{round.pk}/pledge/?next=/review/{pk}/")
+    review = getattr(assignment, "review", None)
+    criteria = list(round.campaign.criteria.all())
+    tiers = list(round.campaign.tiers.order_by("order"))
+    existing = {s.criterion_id: s for s in review.scores.all()} if review else {}
+    typed = None
+    if request.method == "POST":
+        typed = {
+            "scores": {c.pk: request.POST.get(f"score_{c.pk}", "") for c in criteria},
+            "comments": {c.pk: request.POST.get(f"comment_{c.pk}", "")[:1000] for c in criteria},
+            "overall": request.POST.get("overall_comment", "")[:5000],
+            "tier": request.POST.get("recommended_tier", ""),
+        }
+        tier = next((t for t in tiers if str(t.pk) == typed["tier"]), None)
+        try:
+            scoring_services.save_review(
+                assignment=assignment,
+                by=request.user,
+                scores=typed["scores"],
+                comments=typed["comments"],
+                overall_comment=typed["overall"],
+                recommended_tier=tier,
+                submit="submit" in request.POST,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if "submit" in request.POST:
+                messages.success(request, _("评分已提交。"))
+            else:
+                messages.success(request, _("草稿已保存。"))
+            return redirect("reviews:score", pk=pk)
+    rows = []
+    for c in criteria:
+        saved = existing.get(c.pk)
+        value = (
+            typed["scores"][c.pk]
+            if typed
+            else ("" if not saved or saved.value is None else plain(saved.value))
+        )
+        comment = typed["comments"][c.pk] if typed else (saved.comment if saved else "")
+        rows.append({"criterion": c, "value": value, "comment": comment})
+    submitted = review is not None and review.status == ReviewStatus.SUBMITTED
+    others = []
+    if scoring_selectors.may_see_others(assignment, review):
+        others = list(scoring_selectors.other_reviews(assignment))
+    return render(
+        request,
+        "expert/score.html",
+        {
+            "assignment": assignment,
+            "case": assignment.case,
+            "round": round,
+            "review": review,
+            "rows": rows,
+            "tiers": tiers,
+            "overall": typed["overall"] if typed else (review.overall_comment if review else ""),
+            "chosen_tier": typed["tier"]
+            if typed
+            else (str(review.recommended_tier_id or "") if review else ""),
+            "locked": submitted or not round.is_open(timezone.now()),
+            "submitted": submitted,
+            "others": others,
+            "conflict_form": ReasonForm(),
+        },
+    )
+
+
+@expert_required
+@require_POST
+def declare_conflict(request, pk):
+    assignment = _assignment(request, pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请说明回避理由。"))
+        return redirect("reviews:score", pk=pk)
+    try:
+        assignment_services.declare_conflict(
+            assignment=assignment, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("reviews:score", pk=pk)
+    messages.success(request, _("已申报回避,该案例已从您的列表中移除,组织方将另行分配。"))
+    return redirect("reviews:workspace")

@@ -1,0 +1,111 @@
+"""The organising office's review pages: experts, panels, rubric, rounds, assignment, progress."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Role, User
+from accounts.permissions import administrator_required
+from common import import_session
+from common.tabular import TableFileError
+from reform_cases.models import Campaign
+from reviews.models import ExpertProfile, Panel
+from reviews.panels import selectors as panels_selectors
+from reviews.panels.expert_import import apply_expert_import, plan_expert_import, read_expert_rows
+from reviews.panels.forms import ExpertImportForm, ExpertProfileForm, PanelForm
+
+IMPORT_SESSION_KEY = "expert_import"
+
+
+@administrator_required
+@require_GET
+def expert_list(request):
+    return render(
+        request, "office/experts.html", {"experts": panels_selectors.experts_for_listing()}
+    )
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def expert_edit(request, pk):
+    user = get_object_or_404(User, pk=pk, role=Role.EXPERT)
+    # A GET changes nothing: a missing profile is created only when the form is saved.
+    profile = ExpertProfile.objects.filter(user=user).first() or ExpertProfile(user=user)
+    form = ExpertProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("专家信息已保存。"))
+        return redirect("manage:experts")
+    return render(
+        request,
+        "office/form_page.html",
+        {"form": form, "page_title": _("专家信息:%(name)s") % {"name": user}},
+    )
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def expert_import(request):
+    form = ExpertImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = read_expert_rows(upload.read(), upload.name)
+        except TableFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            token = import_session.stash(request, IMPORT_SESSION_KEY, rows, upload.name)
+            return render(
+                request,
+                "office/expert_import_preview.html",
+                {"plan": plan_expert_import(rows), "token": token, "filename": upload.name},
+            )
+    return render(request, "office/form_page.html", {"form": form, "page_title": _("导入专家")})
+
+
+@administrator_required
+@require_POST
+def expert_import_apply(request):
+    stored = import_session.take(request, IMPORT_SESSION_KEY)
+    if stored is None:
+        messages.error(request, _("导入预览已过期,请重新上传文件。"))
+        return redirect("manage:expert-import")
+    plan = plan_expert_import([(line, row) for line, row in stored["rows"]])
+    if not plan.ok:
+        return render(
+            request,
+            "office/expert_import_preview.html",
+            {"plan": plan, "token": stored["token"], "filename": stored["filename"]},
+        )
+    created = apply_expert_import(plan=plan, by=request.user)
+    import_session.discard(request, IMPORT_SESSION_KEY)
+    messages.success(request, _("已导入 %(n)d 名专家,邀请邮件已发出。") % {"n": len(created)})
+    return redirect("manage:experts")
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def panels(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = PanelForm(request.POST or None, instance=Panel(campaign=campaign))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("评审组已创建。"))
+        return redirect("manage:panels", pk=pk)
+    items = campaign.panels.prefetch_related("fields", "members").select_related("chair")
+    return render(
+        request, "office/panels.html", {"campaign": campaign, "panels": items, "form": form}
+    )
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def panel_edit(request, pk):
+    panel = get_object_or_404(Panel.objects.select_related("campaign"), pk=pk)
+    form = PanelForm(request.POST or None, instance=panel)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("评审组已保存。"))
+        return redirect("manage:panels", pk=panel.campaign_id)
+    return render(request, "office/form_page.html", {"form": form, "page_title": panel.name})

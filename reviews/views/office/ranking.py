@@ -1,0 +1,236 @@
+"""The committee's ranking page, its actions and its export."""
+
+import tempfile
+
+import openpyxl
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import F, Prefetch
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import administrator_required
+from reform_cases.models import Tier
+from reform_cases.publication.exports import XLSX_TYPE
+from reviews.models import RankingBasis, RankingEntry, RankingFlag, ReviewRound, TierOverride
+from reviews.ranking import services as ranking
+from reviews.ranking.forms import NoticeForm
+
+PAGE_SIZE = 250
+SORTS = {
+    "rank": [F("rank").asc(nulls_last=True), "pk"],
+    "-basis": [F("basis_value").desc(nulls_last=True), "pk"],
+    "std": [F("std").desc(nulls_last=True), "pk"],
+    "n": ["n_reviews", "pk"],
+    "title": ["case__title", "pk"],
+    "tier": [F("final_tier__order").asc(nulls_last=True), F("rank").asc(nulls_last=True), "pk"],
+}
+FLAG_LABELS = dict(RankingFlag.choices)
+
+
+def _entries(round, sort):
+    return (
+        RankingEntry.objects.filter(round=round)
+        .select_related("case__organisation", "proposed_tier", "final_tier")
+        .prefetch_related(
+            Prefetch(
+                "overrides",
+                queryset=TierOverride.objects.select_related("actor", "old_tier", "new_tier"),
+            )
+        )
+        .order_by(*SORTS.get(sort, SORTS["rank"]))
+    )
+
+
+@administrator_required
+@require_GET
+def ranking_page(request, pk):
+    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    sort = request.GET.get("sort", "rank")
+    page = Paginator(_entries(round, sort), PAGE_SIZE).get_page(request.GET.get("page"))
+    tiers = list(round.campaign.tiers.order_by("order"))
+    config = ranking.config_for(round.campaign)
+    for entry in page:
+        entry.flag_labels = [FLAG_LABELS.get(f, f) for f in entry.flags]
+        entry.stability_text = " · ".join(
+            f"{t.name} {int(round_percent(entry.stability.get(t.code, 0)))}%"
+            for t in tiers
+            if entry.stability.get(t.code)
+        )
+    later_rounds = list(round.campaign.rounds.filter(order__gt=round.order).order_by("order"))
+    return render(
+        request,
+        "office/ranking.html",
+        {
+            "round": round,
+            "page": page,
+            "tiers": tiers,
+            "config": config,
+            "bases": RankingBasis.choices,
+            "sort": sort,
+            "querystring": f"sort={sort}",
+            "later_rounds": later_rounds,
+            "can_adjust": round.campaign.status == "ranking",
+            "can_notice": round.campaign.status == "locked",
+        },
+    )
+
+
+def round_percent(share):
+    return round(100 * float(share))
+
+
+@administrator_required
+@require_POST
+def ranking_compute(request, pk):
+    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    basis = request.POST.get("basis")
+    if basis in RankingBasis.values:
+        config = ranking.config_for(round.campaign)
+        config.basis = basis
+        config.save(update_fields=["basis"])
+    entries = ranking.compute_ranking(round=round, by=request.user)
+    messages.success(request, _("排名已计算:%(n)d 个案例。") % {"n": len(entries)})
+    return redirect("manage:ranking", pk=pk)
+
+
+@administrator_required
+@require_POST
+def ranking_tie_break(request, pk):
+    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    ranking.set_tie_break(round=round, by=request.user, apply=request.POST.get("apply") == "1")
+    messages.success(request, _("已重新计算排名。"))
+    return redirect("manage:ranking", pk=pk)
+
+
+@administrator_required
+@require_POST
+def ranking_override(request, pk, entry_pk):
+    entry = get_object_or_404(
+        RankingEntry.objects.select_related("round__campaign"), pk=entry_pk, round_id=pk
+    )
+    tier_pk = request.POST.get("tier", "")
+    tier = None
+    if tier_pk:
+        try:
+            tier = Tier.objects.get(pk=int(tier_pk), campaign=entry.round.campaign)
+        except (ValueError, Tier.DoesNotExist):
+            raise Http404 from None
+    try:
+        ranking.override_tier(
+            entry=entry, by=request.user, tier=tier, reason=request.POST.get("reason", "")[:2000]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("等次已调整并记录。"))
+    return redirect(
+        f"/manage/rounds/{pk}/ranking/?{request.POST.get('querystring', '')}#entry-{entry_pk}"
+    )
+
+
+@administrator_required
+@require_POST
+def ranking_lock(request, pk):
+    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    try:
+        over = ranking.lock_ranking(
+            round=round, by=request.user, note=request.POST.get("note", "")[:1000]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("排名已锁定。"))
+        if over:
+            messages.warning(
+                request,
+                _("注意:以下等次因人工调整超过名额:%(tiers)s。")
+                % {"tiers": "、".join(f"{t.name} {n}/{t.quota}" for t, n in over)},
+            )
+    return redirect("manage:ranking", pk=pk)
+
+
+@administrator_required
+@require_POST
+def ranking_shortlist(request, pk):
+    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    try:
+        target = round.campaign.rounds.get(pk=int(request.POST.get("target", "")))
+        top = int(request.POST.get("top", ""))
+    except (ValueError, ReviewRound.DoesNotExist):
+        messages.error(request, _("请选择下一轮并填写入围数量。"))
+        return redirect("manage:ranking", pk=pk)
+    try:
+        n = ranking.shortlist(
+            round=round,
+            target=target,
+            by=request.user,
+            top=top,
+            include_ties=request.POST.get("include_ties") == "on",
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(n)d 个案例入围“%(name)s”。") % {"n": n, "name": target.name})
+    return redirect("manage:ranking", pk=pk)
+
+
+@administrator_required
+@require_GET
+def ranking_export(request, pk):
+    """The committee's table as XLSX, written row by row to a temporary file and streamed."""
+    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    tiers = list(round.campaign.tiers.order_by("order"))
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=round.name[:30] or "ranking")
+    sheet.append(
+        [_("名次"), _("案例名称"), _("申报单位"), _("评审份数"), _("平均分"), _("中位数"), _("去极值平均分"),
+         _("标准差"), _("标准化平均分"), _("排名依据值"), _("建议等次"), _("最终等次"), _("人工调整"), _("标记")]
+        + [_("稳定性:%(tier)s") % {"tier": t.name} for t in tiers]
+    )  # fmt: skip
+    entries = (
+        RankingEntry.objects.filter(round=round)
+        .select_related("case__organisation", "proposed_tier", "final_tier")
+        .order_by(F("rank").asc(nulls_last=True), "pk")
+    )
+    for e in entries.iterator(chunk_size=1000):
+        sheet.append(
+            [e.rank, e.case.title, e.case.organisation.name if e.case.organisation else "", e.n_reviews,
+             _r(e.mean), _r(e.median), _r(e.trimmed_mean), _r(e.std), _r(e.normalised_mean), _r(e.basis_value),
+             e.proposed_tier.name if e.proposed_tier else "", e.final_tier.name if e.final_tier else "",
+             _("是") if e.overridden else "", "、".join(str(FLAG_LABELS.get(f, f)) for f in e.flags)]
+            + [e.stability.get(t.code, 0) for t in tiers]
+        )  # fmt: skip
+    handle = tempfile.TemporaryFile()
+    workbook.save(handle)
+    handle.seek(0)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"ranking-{round.campaign.year}-{round.pk}.xlsx",
+        content_type=XLSX_TYPE,
+    )
+
+
+def _r(value):
+    return None if value is None else round(value, 2)
+
+
+@administrator_required
+@require_POST
+def ranking_notice(request, pk):
+    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    form = NoticeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写有效的公示截止时间。"))
+        return redirect("manage:ranking", pk=pk)
+    try:
+        ranking.publish_notice(round=round, by=request.user, ends_at=form.cleaned_data["ends_at"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("manage:ranking", pk=pk)
+    messages.success(request, _("公示已发布,公示名单已在结果页公开。"))
+    return redirect("manage:campaign-detail", pk=round.campaign_id)

@@ -1,0 +1,80 @@
+"""The organising office's review pages: experts, panels, rubric, rounds, assignment, progress."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.permissions import administrator_required
+from reform_cases.models import Campaign
+from reviews.models import ReviewRound
+from reviews.rounds import services as rounds_services
+from reviews.rounds.forms import CriterionFormSet, RoundForm
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def rubric(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    locked = rounds_services.rubric_locked(campaign)
+    if request.method == "POST" and "defaults" in request.POST:
+        rounds_services.ensure_default_rubric(campaign=campaign, by=request.user)
+        return redirect("manage:rubric", pk=pk)
+    formset = CriterionFormSet(request.POST or None, instance=campaign, prefix="criteria")
+    if request.method == "POST" and formset.is_valid():
+        try:
+            rounds_services.save_rubric(campaign=campaign, formset=formset, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("评分指标已保存。"))
+            return redirect("manage:rubric", pk=pk)
+    return render(
+        request,
+        "office/rubric.html",
+        {"campaign": campaign, "formset": formset, "locked": locked},
+    )
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def rounds(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = RoundForm(
+        request.POST or None, instance=ReviewRound(campaign=campaign), campaign=campaign
+    )
+    if request.method == "POST" and form.is_valid():
+        round = form.save()
+        added = (
+            rounds_services.add_accepted_cases(round=round, by=request.user)
+            if round.order == 1
+            else 0
+        )
+        messages.success(request, _("评审轮次已创建,加入 %(n)d 个已受理案例。") % {"n": added})
+        return redirect("manage:rounds", pk=pk)
+    items = campaign.rounds.prefetch_related("panels")
+    return render(
+        request, "office/rounds.html", {"campaign": campaign, "rounds": items, "form": form}
+    )
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def round_edit(request, pk):
+    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    form = RoundForm(request.POST or None, instance=round)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("评审轮次已保存。"))
+        return redirect("manage:rounds", pk=round.campaign_id)
+    return render(request, "office/form_page.html", {"form": form, "page_title": str(round)})
+
+
+@administrator_required
+@require_POST
+def round_add_cases(request, pk):
+    round = get_object_or_404(ReviewRound, pk=pk)
+    added = rounds_services.add_accepted_cases(round=round, by=request.user)
+    messages.success(request, _("加入 %(n)d 个已受理案例。") % {"n": added})
+    return redirect("manage:assign", pk=pk)
