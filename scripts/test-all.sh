@@ -31,8 +31,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- Lint (fails fast, before any service is started) ------------------------
-echo "[test-all] ruff check ."
+echo "[test-all] ruff check . && ruff format --check ."
 "$PY" -m ruff check .
+"$PY" -m ruff format --check .
 
 # --- Services ------------------------------------------------------------------
 trap services_stop EXIT
@@ -85,7 +86,7 @@ summary() {
 }
 echo
 echo "[test-all] ===== summary ====="
-echo "[test-all] PASS  ruff check"
+echo "[test-all] PASS  ruff check, ruff format --check"
 summary "pytest on SQLite" "$sqlite_rc"
 summary "pytest on PostgreSQL ($PG_DATABASE_URL) + Redis ($PG_REDIS_URL)" "$pg_rc"
 

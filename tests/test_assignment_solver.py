@@ -16,7 +16,7 @@ import itertools
 from collections import deque
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reviews.assignment.solver import Instance, Solution, greedy, solve
@@ -29,6 +29,11 @@ PROPERTY = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TINY = settings(max_examples=80, deadline=None, database=None)
+# Properties that hold only on some instances `assume()` their precondition: Hypothesis then
+# draws until it has max_examples instances that meet it (about 3 in 4 do not).
+CONDITIONAL = settings(
+    PROPERTY, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
 
 # --- an independent maximum flow ------------------------------------------------------
@@ -255,18 +260,17 @@ def test_complete_whenever_max_flow_says_so_and_never_breaks_a_rule(inst):
         assert solution.short_cases.size > 0
 
 
-@PROPERTY
+@CONDITIONAL
 @given(instances())
 def test_loads_differ_by_at_most_one_whenever_a_balanced_assignment_exists(inst):
+    assume(balanced_feasible(inst))
     solution = solve(inst)
-    if not balanced_feasible(inst):
-        return
     assert solution.complete
     loads = totals(inst, solution)
     assert loads.max() - loads.min() <= 1, (loads.tolist(), balanced_bounds(inst))
 
 
-@PROPERTY
+@CONDITIONAL
 @given(instances())
 def test_every_case_gets_an_outside_expert_when_balance_allows_it(inst):
     """Balance comes first (the solver's stated order: balance ≫ outside ≫ expertise), so the
@@ -274,8 +278,7 @@ def test_every_case_gets_an_outside_expert_when_balance_allows_it(inst):
     on every case that still wants one, the solver's does too. (Plain "an outside expert with
     spare capacity for each case" is not enough: one outside expert among five cannot take all
     ten cases of a k = 1 round without breaking max − min ≤ 1.)"""
-    if not balanced_feasible(inst, with_outside=True):
-        return
+    assume(balanced_feasible(inst, with_outside=True))
     solution = solve(inst)
     assert solution.complete
     has_outside = np.zeros(inst.need.size, dtype=bool)
