@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Role, User
 from common.forms import form_helper
+from notifications.models import NotificationKind
 from notifications.services import notify
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -42,7 +43,9 @@ class NotifyingPasswordResetForm(PasswordResetForm):
             kwargs={"uidb64": context["uid"], "token": context["token"]},
         )
         link = f"{context['protocol']}://{context['domain']}{path}"
-        notify([context["user"]], kind="password_reset", obj=context["user"], link=link)
+        notify(
+            [context["user"]], kind=NotificationKind.PASSWORD_RESET, obj=context["user"], link=link
+        )
 
 
 class AccountForm(forms.Form):

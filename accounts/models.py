@@ -114,7 +114,7 @@ class User(AbstractUser):
         verbose_name_plural = _("用户")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(role="locality") | Q(organisation__isnull=False),
+                condition=~Q(role=Role.LOCALITY) | Q(organisation__isnull=False),
                 name="locality_user_has_organisation",
                 violation_error_message=_("申报单位用户必须绑定一个单位。"),
             ),

@@ -1,6 +1,5 @@
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -18,6 +17,8 @@ from accounts.models import (
     User,
 )
 from accounts.tokens import invitation_token
+from common.links import absolute_url
+from notifications.models import NotificationKind
 from notifications.services import notify
 
 PROVINCE_NAME = "浙江省"
@@ -94,7 +95,7 @@ def invitation_link(user) -> str:
             "token": invitation_token.make_token(user),
         },
     )
-    return settings.SITE_URL.rstrip("/") + path
+    return absolute_url(path)
 
 
 @transaction.atomic
@@ -104,7 +105,7 @@ def send_invitation(*, user, by) -> None:
     user.invited_at = timezone.now()
     user.save(update_fields=["invited_at"])
     AccountEvent.objects.create(user=user, actor=by, kind=AccountEventKind.INVITED)
-    notify([user], kind="account_invitation", obj=user, link=invitation_link(user))
+    notify([user], kind=NotificationKind.ACCOUNT_INVITATION, obj=user, link=invitation_link(user))
 
 
 @transaction.atomic
@@ -187,7 +188,7 @@ def move_to_organisation(*, user, by, organisation, reason: str = ""):
     )
     notify(
         [user],
-        kind="organisation_changed",
+        kind=NotificationKind.ORGANISATION_CHANGED,
         obj=user,
         context={"old_organisation": old, "new_organisation": organisation},
     )

@@ -132,23 +132,23 @@ def make_round(n, experts):
         batch_size=500,
     )
     now = timezone.now()
-    round = ReviewRound.objects.create(
+    review_round = ReviewRound.objects.create(
         campaign=campaign,
         name="初评",
         opens_at=now - timedelta(days=1),
         closes_at=now + timedelta(days=14),
         reviewers_per_case=PER_CASE,
     )
-    round.cases.add(*cases)
+    review_round.cases.add(*cases)
     Assignment.objects.bulk_create(
         [
-            Assignment(round=round, case=case, expert=experts[(i * PER_CASE + j) % EXPERTS])
+            Assignment(round=review_round, case=case, expert=experts[(i * PER_CASE + j) % EXPERTS])
             for i, case in enumerate(cases)
             for j in range(PER_CASE)
         ],
         batch_size=1000,
     )
-    return round
+    return review_round
 
 
 # --- measurements -------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def statement(sql):
     return f"{verb} {table.strip(chr(34))}".strip()
 
 
-def confirm(round, admin):
+def confirm(review_round, admin):
     """Confirm a round with the broker hand-over recorded, not run: (seconds, queries, ids)."""
     handed = []
     real = services.enqueue
@@ -176,7 +176,7 @@ def confirm(round, admin):
     try:
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            count = confirm_assignments(round=round, by=admin)
+            count = confirm_assignments(review_round=review_round, by=admin)
             seconds = time.perf_counter() - started
     finally:
         services.enqueue = real
@@ -328,7 +328,7 @@ def main():
     rounds = [make_round(n, experts) for n in range(ROUNDS + 2)]
 
     # 1. The request's own work, ten times.
-    runs = [confirm(round, admin) for round in rounds[:ROUNDS]]
+    runs = [confirm(review_round, admin) for review_round in rounds[:ROUNDS]]
     times = [seconds for seconds, _q, _ids in runs]
     _seconds, queries, _ids = runs[0]
     kinds = Counter(statement(sql) for sql in queries)
@@ -342,7 +342,7 @@ def main():
     mail_dir = Path(settings.EMAIL_FILE_PATH)
     before = mail_count(mail_dir)
     t = time.perf_counter()
-    confirm_assignments(round=rounds[ROUNDS], by=admin)
+    confirm_assignments(review_round=rounds[ROUNDS], by=admin)
     eager_seconds = time.perf_counter() - t
     eager_mails = mail_count(mail_dir) - before
 
@@ -352,7 +352,7 @@ def main():
     if broker_url:
         use_broker(broker_url, eager=False)
         t = time.perf_counter()
-        confirm_assignments(round=rounds[ROUNDS + 1], by=admin)
+        confirm_assignments(review_round=rounds[ROUNDS + 1], by=admin)
         redis_seconds = time.perf_counter() - t
         import redis
 

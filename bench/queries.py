@@ -70,7 +70,7 @@ def seed(*, cases, experts, reviews, seed, year, quiet=True) -> dict:
     from accounts.models import Role, User
     from reform_cases.models import Campaign, CampaignStatus, Case, CaseOutcome
     from reviews.models import Assignment, AssignmentStatus, RankingEntry, ReviewRound
-    from reviews.ranking.services import round_score
+    from reviews.ranking.services import two_place_decimal
 
     User.objects.get_or_create(
         username="bench-admin",
@@ -100,7 +100,9 @@ def seed(*, cases, experts, reviews, seed, year, quiet=True) -> dict:
             case.outcome = CaseOutcome.AWARDED if tier_id else CaseOutcome.NOT_AWARDED
             case.rank = entry.rank if tier_id else None
             case.final_score = (
-                round_score(entry.basis_value) if entry and entry.basis_value is not None else None
+                two_place_decimal(entry.basis_value)
+                if entry and entry.basis_value is not None
+                else None
             )
         Case.objects.bulk_update(rows, ["tier", "outcome", "rank", "final_score"], batch_size=1000)
         now = timezone.now()
@@ -126,7 +128,7 @@ def seed(*, cases, experts, reviews, seed, year, quiet=True) -> dict:
         .select_related("expert")
         .first()
     )
-    scoring_services.accept_pledge(round=review_round, expert=assignment.expert)
+    scoring_services.accept_pledge(review_round=review_round, expert=assignment.expert)
     awarded = (
         Case.objects.filter(campaign=campaign, outcome=CaseOutcome.AWARDED)
         .order_by("tier__order", "rank", "pk")

@@ -7,7 +7,6 @@ class NotificationKind(models.TextChoices):
     ACCOUNT_INVITATION = "account_invitation", _("账户邀请")
     PASSWORD_RESET = "password_reset", _("重置密码")
     ORGANISATION_CHANGED = "organisation_changed", _("所属单位变更")
-    CAMPAIGN_STATUS = "campaign_status", _("评选活动状态变更")
     CASE_SUBMITTED = "case_submitted", _("案例已提交")
     CASE_RETURNED = "case_returned", _("案例被退回")
     CASE_ACCEPTED = "case_accepted", _("案例已受理")

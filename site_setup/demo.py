@@ -11,8 +11,18 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Organisation, Role, User
-from reform_cases.models import Campaign, CampaignStatus, Case, CaseEvent, CaseStatus, Field, Tier
+from accounts.models import Organisation, OrganisationKind, Role, User
+from reform_cases.models import (
+    AttachmentKind,
+    Campaign,
+    CampaignStatus,
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    CaseStatus,
+    Field,
+    Tier,
+)
 from reviews.models import Assignment, AssignmentStatus, ExpertProfile, Panel, ReviewRound
 from reviews.rounds import services as rounds_services
 
@@ -76,7 +86,10 @@ def create_demo_data() -> list[str]:
             "submission_opens_at": now - timedelta(days=1),
             "submission_closes_at": now + timedelta(days=60),
             "max_cases_per_organisation": 3,
-            "required_attachment_kinds": ["application_form", "recommendation_letter"],
+            "required_attachment_kinds": [
+                AttachmentKind.APPLICATION_FORM,
+                AttachmentKind.RECOMMENDATION_LETTER,
+            ],
             "call_for_entries": DEMO_CALL,
         },
     )
@@ -100,7 +113,9 @@ def create_demo_data() -> list[str]:
         done.append(review_campaign.title)
         fields = list(Field.objects.order_by("order"))
         units = list(
-            Organisation.objects.filter(kind="county").select_related("parent").order_by("pk")[:8]
+            Organisation.objects.filter(kind=OrganisationKind.COUNTY)
+            .select_related("parent")
+            .order_by("pk")[:8]
         )
         for i, unit in enumerate(units):
             case = Case.objects.create(
@@ -112,8 +127,8 @@ def create_demo_data() -> list[str]:
                 summary="演示用案例,内容为虚构。",
                 status=CaseStatus.ACCEPTED,
             )
-            CaseEvent.objects.create(case=case, kind=CaseStatus.SUBMITTED, note="演示数据")
-            CaseEvent.objects.create(case=case, kind=CaseStatus.ACCEPTED, note="演示数据")
+            CaseEvent.objects.create(case=case, kind=CaseEventKind.SUBMITTED, note="演示数据")
+            CaseEvent.objects.create(case=case, kind=CaseEventKind.ACCEPTED, note="演示数据")
     return done
 
 
@@ -139,7 +154,7 @@ def create_demo_review() -> list[str]:
     )
     panel.members.add(expert)
     now = timezone.now()
-    round = ReviewRound.objects.create(
+    review_round = ReviewRound.objects.create(
         campaign=campaign,
         name="初评",
         order=1,
@@ -147,14 +162,14 @@ def create_demo_review() -> list[str]:
         opens_at=now - timedelta(days=1),
         closes_at=now + timedelta(days=14),
     )
-    round.panels.add(panel)
-    rounds_services.add_accepted_cases(round=round, by=None)
-    for case in round.cases.order_by("pk")[:4]:
+    review_round.panels.add(panel)
+    rounds_services.add_accepted_cases(review_round=review_round, by=None)
+    for case in review_round.cases.order_by("pk")[:4]:
         Assignment.objects.create(
-            round=round,
+            round=review_round,
             case=case,
             expert=expert,
             status=AssignmentStatus.CONFIRMED,
             confirmed_at=now,
         )
-    return [f"{campaign.title} · {round.name}"]
+    return [f"{campaign.title} · {review_round.name}"]

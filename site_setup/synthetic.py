@@ -261,7 +261,9 @@ def seed_campaign(
         review_round.panels.add(panel)
         review_round.cases.add(*made)
 
-    proposal = auto_assign.propose_assignment(round=review_round, by=admin, accept_partial=True)
+    proposal = auto_assign.propose_assignment(
+        review_round=review_round, by=admin, accept_partial=True
+    )
     Assignment.objects.filter(round=review_round, status=AssignmentStatus.PROPOSED).update(
         status=AssignmentStatus.CONFIRMED, confirmed_at=now
     )
@@ -314,6 +316,6 @@ def seed_campaign(
         )
         Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.RANKING)
     log(f"reviews: {len(reviews)} ({time.perf_counter() - started:.1f}s)")
-    ranking.compute_ranking(round=review_round, by=admin)
+    ranking.compute_ranking(review_round=review_round, by=admin)
     log(f"ranking done ({time.perf_counter() - started:.1f}s)")
     return campaign

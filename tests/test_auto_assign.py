@@ -140,7 +140,7 @@ def check_guarantees(b, k):
 
 
 def test_proposal_gives_every_case_k_conflict_free_reviewers_with_even_loads(board):
-    proposal = auto_assign.propose_assignment(round=board.round, by=board.admin)
+    proposal = auto_assign.propose_assignment(review_round=board.round, by=board.admin)
 
     assert proposal.applied and not proposal.problems
     assert proposal.created == proposal.needed == 12
@@ -162,7 +162,7 @@ def test_proposal_gives_every_case_k_conflict_free_reviewers_with_even_loads(boa
 
 
 def test_every_case_gets_an_outside_expert_when_there_are_enough(board):
-    auto_assign.propose_assignment(round=board.round, by=board.admin)
+    auto_assign.propose_assignment(review_round=board.round, by=board.admin)
     outside = {board.o1.pk, board.o2.pk, board.o3.pk}
     for case in board.cases:
         experts = {a.expert_id for a in active(board.round) if a.case_id == case.pk}
@@ -179,19 +179,19 @@ def test_matching_expertise_is_preferred(db):
     e2 = _expert("懂领域二", affiliation=CountyFactory(), fields=[f2])
     round = make_round(campaign, cases=[c1, c2], k=1)
     admin = UserFactory(administrator=True)
-    auto_assign.propose_assignment(round=round, by=admin)
+    auto_assign.propose_assignment(review_round=round, by=admin)
     got = {(a.case_id, a.expert_id) for a in active(round)}
     assert got == {(c1.pk, e1.pk), (c2.pk, e2.pk)}
 
 
 def test_rerunning_replaces_proposals_and_keeps_confirmed_and_started_ones(board):
-    auto_assign.propose_assignment(round=board.round, by=board.admin)
+    auto_assign.propose_assignment(review_round=board.round, by=board.admin)
     # Running again replaces unconfirmed proposals: still exactly k per case.
-    again = auto_assign.propose_assignment(round=board.round, by=board.admin)
+    again = auto_assign.propose_assignment(review_round=board.round, by=board.admin)
     assert again.created == 12 and again.kept == 0
     check_guarantees(board, 2)
 
-    assignment_services.confirm_assignments(round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(review_round=board.round, by=board.admin)
     confirmed = {
         a.pk: (a.case_id, a.expert_id)
         for a in Assignment.objects.filter(round=board.round, status=AssignmentStatus.CONFIRMED)
@@ -210,7 +210,7 @@ def test_rerunning_replaces_proposals_and_keeps_confirmed_and_started_ones(board
     board.round.cases.add(*extra)
     board.cases += extra
 
-    proposal = auto_assign.propose_assignment(round=board.round, by=board.admin)
+    proposal = auto_assign.propose_assignment(review_round=board.round, by=board.admin)
 
     assert proposal.applied and not proposal.problems
     assert proposal.kept == 11
@@ -232,14 +232,14 @@ def test_rerunning_counts_confirmed_reviewers_who_left_the_panels(board):
     """A confirmed assignment is kept; it must also count towards its case's k, even when its
     expert has since left the round's panels (or been deactivated). Otherwise re-running gives
     that case k more reviewers."""
-    auto_assign.propose_assignment(round=board.round, by=board.admin)
-    assignment_services.confirm_assignments(round=board.round, by=board.admin)
+    auto_assign.propose_assignment(review_round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(review_round=board.round, by=board.admin)
     case = board.cases[4]
     leaving = Assignment.objects.filter(round=board.round, case=case).first().expert
     board.panel1.members.remove(leaving)
     board.panel2.members.remove(leaving)
 
-    proposal = auto_assign.propose_assignment(round=board.round, by=board.admin)
+    proposal = auto_assign.propose_assignment(review_round=board.round, by=board.admin)
 
     assert proposal.kept == 12
     per_case = Counter(a.case_id for a in active(board.round))
@@ -259,13 +259,13 @@ def snapshot(round):
 def test_too_few_conflict_free_experts_names_the_case_and_changes_nothing(board):
     # A hand-made proposal exists already; an impossible k must leave it alone.
     assignment_services.assign_expert(
-        round=board.round, case=board.cases[4], expert=board.i2, by=board.admin
+        review_round=board.round, case=board.cases[4], expert=board.i2, by=board.admin
     )
     board.round.reviewers_per_case = 5
     board.round.save(update_fields=["reviewers_per_case"])
     before = snapshot(board.round)
 
-    proposal = auto_assign.propose_assignment(round=board.round, by=board.admin)
+    proposal = auto_assign.propose_assignment(review_round=board.round, by=board.admin)
 
     assert not proposal.applied
     assert proposal.created == 0
@@ -294,7 +294,7 @@ def test_panel_capacity_shortfall_names_the_panel_and_changes_nothing(board):
     board.round.reviewers_per_case = 3
     board.round.save(update_fields=["reviewers_per_case"])
 
-    proposal = auto_assign.propose_assignment(round=board.round, by=board.admin)
+    proposal = auto_assign.propose_assignment(review_round=board.round, by=board.admin)
 
     assert not proposal.applied
     assert not Assignment.objects.filter(round=board.round).exists()
@@ -307,11 +307,13 @@ def test_partial_assignment_is_applied_only_when_accepted(board):
     board.round.reviewers_per_case = 5
     board.round.save(update_fields=["reviewers_per_case"])
 
-    refused = auto_assign.propose_assignment(round=board.round, by=board.admin)
+    refused = auto_assign.propose_assignment(review_round=board.round, by=board.admin)
     assert not refused.applied
     assert not Assignment.objects.filter(round=board.round).exists()
 
-    partial = auto_assign.propose_assignment(round=board.round, by=board.admin, accept_partial=True)
+    partial = auto_assign.propose_assignment(
+        review_round=board.round, by=board.admin, accept_partial=True
+    )
     assert partial.applied
     assert partial.problems  # still told why it is incomplete
     rows = active(board.round)
@@ -329,10 +331,10 @@ def test_partial_assignment_is_applied_only_when_accepted(board):
 
 
 def test_confirming_notifies_each_expert_once(board):
-    auto_assign.propose_assignment(round=board.round, by=board.admin)
+    auto_assign.propose_assignment(review_round=board.round, by=board.admin)
     experts = {a.expert_id for a in active(board.round)}
 
-    n = assignment_services.confirm_assignments(round=board.round, by=board.admin)
+    n = assignment_services.confirm_assignments(review_round=board.round, by=board.admin)
 
     assert n == 12
     notes = Notification.objects.filter(kind=NotificationKind.EXPERT_ASSIGNED)
@@ -344,12 +346,12 @@ def test_confirming_notifies_each_expert_once(board):
             if a.expert_id == note.recipient_id:
                 assert a.case.title in note.body
     # Confirming again confirms and notifies nothing.
-    assert assignment_services.confirm_assignments(round=board.round, by=board.admin) == 0
+    assert assignment_services.confirm_assignments(review_round=board.round, by=board.admin) == 0
     assert notes.count() == len(experts)
 
 
 def test_swap_refuses_a_conflicted_expert_with_the_reason(board):
-    auto_assign.propose_assignment(round=board.round, by=board.admin)
+    auto_assign.propose_assignment(review_round=board.round, by=board.admin)
     assignment = Assignment.objects.filter(round=board.round, case=board.cases[0]).first()
     before = snapshot(board.round)
 
@@ -369,7 +371,7 @@ def test_swap_refuses_a_conflicted_expert_with_the_reason(board):
 
 
 def test_swap_to_an_eligible_expert_and_confirmed_swap_notifies(board):
-    auto_assign.propose_assignment(round=board.round, by=board.admin)
+    auto_assign.propose_assignment(review_round=board.round, by=board.admin)
     case = board.cases[4]  # 甲组: everyone of 甲组 may review it
     current = {a.expert_id for a in active(board.round) if a.case_id == case.pk}
     free = next(
@@ -381,7 +383,7 @@ def test_swap_to_an_eligible_expert_and_confirmed_swap_notifies(board):
     assert new.status == AssignmentStatus.PROPOSED and new.expert == free
     assert not Assignment.objects.filter(pk=assignment.pk).exists()
 
-    assignment_services.confirm_assignments(round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(review_round=board.round, by=board.admin)
     notes = Notification.objects.filter(kind=NotificationKind.EXPERT_ASSIGNED)
     before = notes.count()
     current = {a.expert_id for a in active(board.round) if a.case_id == case.pk}
@@ -397,8 +399,8 @@ def test_swap_to_an_eligible_expert_and_confirmed_swap_notifies(board):
 
 
 def test_fill_gap_after_a_declared_conflict_confirms_the_best_eligible_expert(board):
-    auto_assign.propose_assignment(round=board.round, by=board.admin)
-    assignment_services.confirm_assignments(round=board.round, by=board.admin)
+    auto_assign.propose_assignment(review_round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(review_round=board.round, by=board.admin)
     case = board.cases[4]
     assignment = Assignment.objects.filter(round=board.round, case=case).first()
     declarer = assignment.expert
@@ -408,7 +410,7 @@ def test_fill_gap_after_a_declared_conflict_confirms_the_best_eligible_expert(bo
     notes = Notification.objects.filter(kind=NotificationKind.EXPERT_ASSIGNED)
     before = notes.count()
 
-    filled = auto_assign.fill_gap(round=board.round, case=case, by=board.admin)
+    filled = auto_assign.fill_gap(review_round=board.round, case=case, by=board.admin)
 
     assert filled.status == AssignmentStatus.CONFIRMED
     assert filled.confirmed_at is not None and filled.notified_at is not None
@@ -451,7 +453,7 @@ def test_fill_gap_after_a_declared_conflict_confirms_the_best_eligible_expert(bo
     assert note.recipient_id == filled.expert_id and case.title in note.body
     # Full again: a second click is refused.
     with pytest.raises(InvalidTransition) as refused:
-        auto_assign.fill_gap(round=board.round, case=case, by=board.admin)
+        auto_assign.fill_gap(review_round=board.round, case=case, by=board.admin)
     assert refused.value.messages == ["该案例的评审专家已满。"]
 
 
@@ -460,15 +462,15 @@ def test_fill_gap_without_candidates_says_so(board):
     # 内专家二. With k = 4 it takes all of them; once one declares a conflict nobody is left.
     board.round.reviewers_per_case = 4
     board.round.save(update_fields=["reviewers_per_case"])
-    auto_assign.propose_assignment(round=board.round, by=board.admin)
-    assignment_services.confirm_assignments(round=board.round, by=board.admin)
+    auto_assign.propose_assignment(review_round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(review_round=board.round, by=board.admin)
     case = board.cases[1]
     assignment = Assignment.objects.filter(round=board.round, case=case).first()
     assignment_services.declare_conflict(
         assignment=assignment, by=assignment.expert, reason="亲属在该单位"
     )
     with pytest.raises(InvalidTransition) as refused:
-        auto_assign.fill_gap(round=board.round, case=case, by=board.admin)
+        auto_assign.fill_gap(review_round=board.round, case=case, by=board.admin)
     assert refused.value.messages == ["没有无回避关系且有余量的专家可以补上。"]
 
 
@@ -511,7 +513,7 @@ def test_auto_view_reports_why_and_assigns_nothing_then_partial_when_ticked(boar
 
 
 def test_swap_view_swaps_and_refuses_conflicts_with_the_reason(board):
-    auto_assign.propose_assignment(round=board.round, by=board.admin)
+    auto_assign.propose_assignment(review_round=board.round, by=board.admin)
     client = client_of(board.admin)
     assignment = Assignment.objects.filter(round=board.round, case=board.cases[0]).first()
 
@@ -539,8 +541,8 @@ def test_swap_view_swaps_and_refuses_conflicts_with_the_reason(board):
 
 
 def test_fill_gap_view_fills_and_reports(board):
-    auto_assign.propose_assignment(round=board.round, by=board.admin)
-    assignment_services.confirm_assignments(round=board.round, by=board.admin)
+    auto_assign.propose_assignment(review_round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(review_round=board.round, by=board.admin)
     case = board.cases[5]
     assignment = Assignment.objects.filter(round=board.round, case=case).first()
     assignment_services.declare_conflict(
@@ -566,8 +568,8 @@ def test_fill_gap_view_fills_and_reports(board):
 @pytest.mark.parametrize("role", ["anonymous", "locality", "expert"])
 @pytest.mark.parametrize("name", ["assign-auto", "assign-fill-gap", "assign-swap"])
 def test_assignment_views_are_for_administrators_only(board, client_for, role, name):
-    auto_assign.propose_assignment(round=board.round, by=board.admin)
-    assignment_services.confirm_assignments(round=board.round, by=board.admin)
+    auto_assign.propose_assignment(review_round=board.round, by=board.admin)
+    assignment_services.confirm_assignments(review_round=board.round, by=board.admin)
     assignment = Assignment.objects.filter(round=board.round, case=board.cases[4]).first()
     assignment_services.declare_conflict(
         assignment=assignment, by=assignment.expert, reason="合作关系"

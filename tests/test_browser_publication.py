@@ -60,7 +60,7 @@ def scene(orm, live_server):
         round,
         dict(zip(cases, [[90, 91, 93], [80, 82, 85], [70, 75, 78], [60, 61, 63]], strict=True)),
     )
-    ranking.compute_ranking(round=round, by=admin)
+    ranking.compute_ranking(review_round=round, by=admin)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return {
         "url": live_server.url,

@@ -21,7 +21,7 @@ from reform_cases.models import (
     CaseStatus,
     Tier,
 )
-from reform_cases.publication.services import publish_results, start_notice
+from reform_cases.publication.services import open_public_notice, publish_results
 from tests.factories import CampaignFactory, CaseFactory, TierFactory
 
 pytestmark = pytest.mark.django_db
@@ -344,7 +344,9 @@ def test_each_change_of_a_whole_run_is_recorded(admin_client, admin):
         _html, c = change(admin_client, c, to, **data)
         assert c.status == to
     # Notice and publication go through their own services, which record the change the same way.
-    start_notice(campaign=c, by=admin, ends_at=timezone.now() + timedelta(hours=1), outcomes={})
+    open_public_notice(
+        campaign=c, by=admin, ends_at=timezone.now() + timedelta(hours=1), outcomes={}
+    )
     Campaign.objects.filter(pk=c.pk).update(notice_ends_at=timezone.now() - timedelta(minutes=1))
     publish_results(campaign=c, by=admin)
     c.refresh_from_db()
@@ -378,7 +380,7 @@ def test_notice_makes_the_results_public_and_refreshes_the_cached_list(
     assert client.get("/results/2035/").status_code == 404
 
     with django_capture_on_commit_callbacks(execute=True):
-        start_notice(
+        open_public_notice(
             campaign=c,
             by=admin,
             ends_at=timezone.now() + timedelta(days=7),

@@ -196,7 +196,7 @@ def test_confirming_tells_each_expert_once_with_all_their_cases(admin, bystander
     assignment(other, c, status=AssignmentStatus.PROPOSED)  # another round: not confirmed now
 
     with commit():
-        assert confirm_assignments(round=round, by=admin) == 4
+        assert confirm_assignments(review_round=round, by=admin) == 4
 
     assert recipients(NotificationKind.EXPERT_ASSIGNED) == sorted([a.pk, b.pk])
     to_a = rows(NotificationKind.EXPERT_ASSIGNED).get(recipient=a)
@@ -207,7 +207,7 @@ def test_confirming_tells_each_expert_once_with_all_their_cases(admin, bystander
 
     # Confirming again (nothing proposed any more) tells nobody anything.
     with commit():
-        assert confirm_assignments(round=round, by=admin) == 0
+        assert confirm_assignments(review_round=round, by=admin) == 0
     assert rows(NotificationKind.EXPERT_ASSIGNED).count() == 2
     assert len(mail.outbox) == 2
 
@@ -411,7 +411,7 @@ def test_an_english_speaking_user_gets_english_unit_and_assignment_messages(admi
     assignment(round, expert, status=AssignmentStatus.PROPOSED, title="Case one")
     with commit():
         move_to_organisation(user=user, by=admin, organisation=CountyFactory(name="New county"))
-        confirm_assignments(round=round, by=admin)
+        confirm_assignments(review_round=round, by=admin)
     moved = rows(NotificationKind.ORGANISATION_CHANGED).get()
     assert moved.subject == "Your unit has changed"
     assert "has moved your account from “Old county” to “New county”" in moved.body

@@ -110,8 +110,8 @@ def scene(admin):
             cases["乡村振兴"]: [60, 61, 63],
         },
     )
-    ranking.compute_ranking(round=round, by=admin)
-    ranking.lock_ranking(round=round, by=admin)
+    ranking.compute_ranking(review_round=round, by=admin)
+    ranking.lock_ranking(review_round=round, by=admin)
     users = {
         "甲1": UserFactory(locality=True, organisation=units["甲"]),
         "甲2": UserFactory(locality=True, organisation=units["甲"]),
@@ -125,8 +125,8 @@ def scene(admin):
 @pytest.fixture
 def noticed(scene, admin, commit):
     with commit():
-        ranking.publish_notice(
-            round=scene["round"], by=admin, ends_at=timezone.now() + timedelta(days=7)
+        ranking.publish_notice_from_ranking(
+            review_round=scene["round"], by=admin, ends_at=timezone.now() + timedelta(days=7)
         )
     scene["campaign"].refresh_from_db()
     for c in scene["cases"].values():
@@ -193,9 +193,11 @@ def test_notice_copies_the_overridden_tier(scene, admin):
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.RANKING)
     entry = round.ranking.get(case=scene["cases"]["乡村振兴"])
     ranking.override_tier(entry=entry, by=admin, tier=campaign.excellent, reason="复核加分")
-    ranking.lock_ranking(round=round, by=admin)
+    ranking.lock_ranking(review_round=round, by=admin)
 
-    ranking.publish_notice(round=round, by=admin, ends_at=timezone.now() + timedelta(days=5))
+    ranking.publish_notice_from_ranking(
+        review_round=round, by=admin, ends_at=timezone.now() + timedelta(days=5)
+    )
 
     case = Case.objects.get(pk=scene["cases"]["乡村振兴"].pk)
     assert case.outcome == CaseOutcome.AWARDED and case.tier == campaign.excellent
@@ -205,8 +207,8 @@ def test_notice_refused_unless_the_ranking_is_locked(scene, admin):
     campaign = scene["campaign"]
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.RANKING)
     with pytest.raises(InvalidTransition) as exc:
-        ranking.publish_notice(
-            round=scene["round"], by=admin, ends_at=timezone.now() + timedelta(days=5)
+        ranking.publish_notice_from_ranking(
+            review_round=scene["round"], by=admin, ends_at=timezone.now() + timedelta(days=5)
         )
     assert "排名锁定后才能发布公示" in " ".join(exc.value.messages)
     assert not Case.objects.filter(campaign=campaign, outcome=CaseOutcome.AWARDED).exists()
@@ -214,8 +216,8 @@ def test_notice_refused_unless_the_ranking_is_locked(scene, admin):
 
 def test_notice_refused_with_an_end_in_the_past(scene, admin):
     with pytest.raises(ValidationError) as exc:
-        ranking.publish_notice(
-            round=scene["round"], by=admin, ends_at=timezone.now() - timedelta(hours=1)
+        ranking.publish_notice_from_ranking(
+            review_round=scene["round"], by=admin, ends_at=timezone.now() - timedelta(hours=1)
         )
     assert "公示截止时间必须晚于现在" in " ".join(exc.value.messages)
     scene["campaign"].refresh_from_db()

@@ -109,7 +109,7 @@ def worked_round(admin):
 def test_compute_writes_one_entry_per_case_with_the_worked_aggregates(worked_round, admin):
     round, cases, outside = worked_round
 
-    entries = ranking.compute_ranking(round=round, by=admin)
+    entries = ranking.compute_ranking(review_round=round, by=admin)
 
     assert len(entries) == 4
     assert RankingEntry.objects.filter(round=round).count() == 4
@@ -148,14 +148,14 @@ def test_compute_writes_one_entry_per_case_with_the_worked_aggregates(worked_rou
 
 def test_compute_twice_keeps_one_entry_per_case(worked_round, admin):
     round, _cases, _outside = worked_round
-    ranking.compute_ranking(round=round, by=admin)
-    ranking.compute_ranking(round=round, by=admin)
+    ranking.compute_ranking(review_round=round, by=admin)
+    ranking.compute_ranking(review_round=round, by=admin)
     assert RankingEntry.objects.filter(round=round).count() == 4
 
 
 def test_ranking_page_shows_the_worked_figures(worked_round, admin, admin_client):
     round, cases, _outside = worked_round
-    ranking.compute_ranking(round=round, by=admin)
+    ranking.compute_ranking(review_round=round, by=admin)
 
     html = admin_client.get(ranking_url(round)).content.decode()
 
@@ -195,13 +195,13 @@ def test_normalised_basis_reverses_a_lenient_and_a_strict_experts_cases(admin):
     add_reviews(round, plan)
     RankingConfig.objects.create(campaign=campaign, basis=RankingBasis.MEAN)
 
-    ranking.compute_ranking(round=round, by=admin)
+    ranking.compute_ranking(review_round=round, by=admin)
     ea, eb = entry_of(round, a), entry_of(round, b)
     assert ea.mean == pytest.approx(84) and eb.mean == pytest.approx(82)
     assert ea.rank < eb.rank
 
     RankingConfig.objects.filter(campaign=campaign).update(basis=RankingBasis.NORMALISED)
-    ranking.compute_ranking(round=round, by=admin)
+    ranking.compute_ranking(review_round=round, by=admin)
     ea, eb = entry_of(round, a), entry_of(round, b)
     assert ea.normalised_mean == pytest.approx(80 - 1.5 * math.sqrt(140))
     assert eb.normalised_mean == pytest.approx(80 + 1.5 * math.sqrt(140))
@@ -257,7 +257,7 @@ def tied(admin):
     cases = {key: accepted_case(campaign, f"案例{key}") for key in TIED}
     round = make_round(campaign, cases=cases.values())
     add_reviews(round, {cases[k]: totals for k, totals in TIED.items() if totals})
-    ranking.compute_ranking(round=round, by=admin)
+    ranking.compute_ranking(review_round=round, by=admin)
     entries = {k: entry_of(round, c) for k, c in cases.items()}
     return round, cases, entries
 
@@ -401,7 +401,7 @@ def test_recompute_keeps_overrides(tied, admin):
     round, cases, e = tied
     ranking.override_tier(entry=e["C1"], by=admin, tier=round.campaign.best, reason="复核")
 
-    ranking.compute_ranking(round=round, by=admin)
+    ranking.compute_ranking(review_round=round, by=admin)
 
     entry = entry_of(round, cases["C1"])
     assert entry.overridden
@@ -427,7 +427,7 @@ def test_lock_refused_with_an_unresolved_boundary_tie_naming_the_cases(tied, adm
     round, _cases, e = tied
 
     with pytest.raises(InvalidTransition) as exc:
-        ranking.lock_ranking(round=round, by=admin)
+        ranking.lock_ranking(review_round=round, by=admin)
 
     message = " ".join(exc.value.messages)
     assert "案例X" in message and "案例Y" in message
@@ -437,7 +437,7 @@ def test_lock_refused_with_an_unresolved_boundary_tie_naming_the_cases(tied, adm
     # Deciding one of the two is not enough; the message now names only the other.
     ranking.override_tier(entry=e["X"], by=admin, tier=round.campaign.best, reason="委员会表决")
     with pytest.raises(InvalidTransition) as exc:
-        ranking.lock_ranking(round=round, by=admin)
+        ranking.lock_ranking(review_round=round, by=admin)
     message = " ".join(exc.value.messages)
     assert "案例Y" in message and "案例X" not in message
 
@@ -478,11 +478,11 @@ def test_lock_refused_unless_the_campaign_is_ranking(admin, status):
     case = accepted_case(campaign, "唯一案例")
     round = make_round(campaign)
     add_reviews(round, {case: [70, 80, 90]})
-    ranking.compute_ranking(round=round, by=admin)
+    ranking.compute_ranking(review_round=round, by=admin)
     type(campaign).objects.filter(pk=campaign.pk).update(status=status)
 
     with pytest.raises(InvalidTransition) as exc:
-        ranking.lock_ranking(round=round, by=admin)
+        ranking.lock_ranking(review_round=round, by=admin)
 
     assert "排名" in " ".join(exc.value.messages)
     campaign.refresh_from_db()
@@ -494,7 +494,7 @@ def test_lock_refused_before_the_ranking_is_computed(admin):
     campaign = ranking_campaign()
     round = make_round(campaign, cases=[accepted_case(campaign, "案例")])
     with pytest.raises(InvalidTransition) as exc:
-        ranking.lock_ranking(round=round, by=admin)
+        ranking.lock_ranking(review_round=round, by=admin)
     assert "请先计算排名" in " ".join(exc.value.messages)
 
 
@@ -510,7 +510,7 @@ def two_rounds(admin):
     first = make_round(campaign)
     add_reviews(first, {cases[k]: [t, t, t] for k, t in totals.items()})
     second = make_round(campaign, order=2, name="终评")
-    ranking.compute_ranking(round=first, by=admin)
+    ranking.compute_ranking(review_round=first, by=admin)
     return first, second, cases
 
 
@@ -518,11 +518,11 @@ def test_shortlist_with_a_tie_at_the_cut_is_refused_unless_ties_included(two_rou
     first, second, cases = two_rounds
 
     with pytest.raises(InvalidTransition) as exc:
-        ranking.shortlist(round=first, target=second, by=admin, top=2)
+        ranking.shortlist(review_round=first, target=second, by=admin, top=2)
     assert "第 2 名处有 2 个案例并列" in " ".join(exc.value.messages)
     assert second.cases.count() == 0
 
-    n = ranking.shortlist(round=first, target=second, by=admin, top=2, include_ties=True)
+    n = ranking.shortlist(review_round=first, target=second, by=admin, top=2, include_ties=True)
 
     assert n == 3
     assert set(second.cases.values_list("title", flat=True)) == {"入围甲", "入围乙", "入围丙"}
@@ -566,9 +566,9 @@ def test_shortlist_view_with_include_ties(two_rounds, admin_client):
 def test_shortlist_only_into_a_later_round(two_rounds, admin):
     first, second, _cases = two_rounds
     with pytest.raises(ValidationError):
-        ranking.shortlist(round=second, target=first, by=admin, top=1)
+        ranking.shortlist(review_round=second, target=first, by=admin, top=1)
     with pytest.raises(ValidationError):
-        ranking.shortlist(round=first, target=second, by=admin, top=0)
+        ranking.shortlist(review_round=first, target=second, by=admin, top=0)
 
 
 def test_computing_a_round_without_cases_yet(two_rounds, admin_client):
@@ -583,7 +583,7 @@ def test_computing_a_round_without_cases_yet(two_rounds, admin_client):
 def test_tiers_come_from_the_last_round(two_rounds, admin):
     first, second, _cases = two_rounds
     with pytest.raises(InvalidTransition) as exc:
-        ranking.lock_ranking(round=first, by=admin)
+        ranking.lock_ranking(review_round=first, by=admin)
     assert f"“{second.name}”" in " ".join(exc.value.messages)
     first.campaign.refresh_from_db()
     assert first.campaign.status == CampaignStatus.RANKING

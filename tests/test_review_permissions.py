@@ -202,14 +202,14 @@ def world(db, settings, tmp_path, owning_organisation, make_user):
     w.panel = Panel.objects.create(campaign=w.campaign, name="综合组")
     w.round = make_round(w.campaign, cases=[w.case, w.other_case], k=3)
     w.assignment = confirmed(w.round, w.case, w.users["assigned_expert"])
-    scoring_services.accept_pledge(round=w.round, expert=w.users["assigned_expert"])
+    scoring_services.accept_pledge(review_round=w.round, expert=w.users["assigned_expert"])
     # The third expert has submitted on the same case (for reopening).
     w.submitted = review_of(
         confirmed(w.round, w.case, w.third), w.criteria, ["20", "20", "15", "12", "12"]
     )
     # The fourth expert is proposed for the other case (for removing).
     w.proposed = assignment_services.assign_expert(
-        round=w.round, case=w.other_case, expert=w.fourth, by=None
+        review_round=w.round, case=w.other_case, expert=w.fourth, by=None
     )
     w.ids = {
         CAMPAIGN: w.campaign.pk,
@@ -390,7 +390,7 @@ def test_expert_downloads_files_of_assigned_cases_only(world):
     # A proposed (not yet confirmed) assignment opens nothing either.
     fourth = client_of(world.fourth)
     assert fourth.get(other).status_code == 404
-    assignment_services.confirm_assignments(round=world.round, by=None)
+    assignment_services.confirm_assignments(review_round=world.round, by=None)
     assert fourth.get(other).status_code == 200
 
 
@@ -423,7 +423,7 @@ def pair(db):
     def setup(visibility):
         p.round = make_round(p.campaign, cases=[p.case], visibility=visibility)
         p.mine = confirmed(p.round, p.case, p.me)
-        scoring_services.accept_pledge(round=p.round, expert=p.me)
+        scoring_services.accept_pledge(review_round=p.round, expert=p.me)
         # 0.96 × (15 + 15) + 12 + 16/15 × (10 + 10) = 28.8 + 12 + 21.333… = 62.133… → 62.13
         review_of(confirmed(p.round, p.case, p.other), p.criteria, ["15", "15", "12", "10", "10"])
         p.client = client_of(p.me)
@@ -523,7 +523,7 @@ def test_blind_round_hides_the_submitting_organisation(db, blind):
     round = make_round(campaign, cases=[case], blind=blind)
     expert = make_expert()
     assignment = confirmed(round, case, expert)
-    scoring_services.accept_pledge(round=round, expert=expert)
+    scoring_services.accept_pledge(review_round=round, expert=expert)
     client = client_of(expert)
 
     html = client.get(score_url(assignment)).content.decode()

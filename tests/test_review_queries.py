@@ -103,7 +103,7 @@ def _score_page(*, attachments, assignments, submitted):
     round = make_round(campaign, cases=cases, visibility=Visibility.AFTER_OWN)
     expert = make_expert()
     mine = [confirmed(round, case, expert) for case in cases]
-    scoring_services.accept_pledge(round=round, expert=expert)
+    scoring_services.accept_pledge(review_round=round, expert=expert)
     if submitted:
         _review(mine[0], criteria, status=ReviewStatus.SUBMITTED)
         for _ in range(2):
@@ -228,7 +228,7 @@ def test_assign_page_queries_do_not_grow(db):
         experts = [make_expert(max_cases=100) for _ in range(max(3, n // 5))]
         for i, case in enumerate(cases):
             assignment_services.assign_expert(
-                round=round, case=case, expert=experts[i % len(experts)], by=None
+                review_round=round, case=case, expert=experts[i % len(experts)], by=None
             )
         url = reverse("manage:assign", kwargs={"pk": round.pk})
         client.get(url)

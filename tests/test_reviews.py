@@ -169,7 +169,7 @@ def score_data(criteria, values, *, comments=None, overall=OVERALL, tier="", sub
 
 def review_of(assignment, criteria, values, *, submit=True, overall=OVERALL):
     """Save (and by default submit) a review through the service, pledging first."""
-    scoring_services.accept_pledge(round=assignment.round, expert=assignment.expert)
+    scoring_services.accept_pledge(review_round=assignment.round, expert=assignment.expert)
     return scoring_services.save_review(
         assignment=assignment,
         by=assignment.expert,
@@ -212,7 +212,7 @@ def desk(db):
     d.round = make_round(d.campaign, cases=[d.case])
     d.expert = make_expert(name="钱评审")
     d.assignment = confirmed(d.round, d.case, d.expert)
-    scoring_services.accept_pledge(round=d.round, expert=d.expert)
+    scoring_services.accept_pledge(review_round=d.round, expert=d.expert)
     d.client = client_of(d.expert)
     d.url = score_url(d.assignment)
     return d
@@ -530,7 +530,7 @@ def test_recommended_tier_of_another_campaign_is_refused(desk):
 
 def test_another_expert_cannot_save_through_the_service(desk):
     intruder = make_expert()
-    scoring_services.accept_pledge(round=desk.round, expert=intruder)
+    scoring_services.accept_pledge(review_round=desk.round, expert=intruder)
     with pytest.raises(InvalidTransition, match="该案例未分配给您。"):
         scoring_services.save_review(
             assignment=desk.assignment,
@@ -602,7 +602,7 @@ def test_scoring_requires_the_pledge_first(unpledged):
 
 def test_pledge_is_per_round(unpledged):
     d = unpledged
-    scoring_services.accept_pledge(round=d.round, expert=d.expert)
+    scoring_services.accept_pledge(review_round=d.round, expert=d.expert)
     final = make_round(d.campaign, cases=[d.case], name="终评")
     assignment = confirmed(final, d.case, d.expert)
     response = d.client.get(score_url(assignment))
@@ -696,7 +696,7 @@ def conflicted(request, db):
 def test_service_refuses_a_conflicted_pair(conflicted):
     round, case, expert, reason = conflicted
     with pytest.raises(InvalidTransition) as exc:
-        assignment_services.assign_expert(round=round, case=case, expert=expert, by=None)
+        assignment_services.assign_expert(review_round=round, case=case, expert=expert, by=None)
     assert exc.value.messages[0].startswith("不能分配:")
     assert reason in exc.value.messages[0]
     assert not Assignment.objects.exists()
@@ -727,7 +727,9 @@ def test_sibling_county_is_not_a_conflict(db):
     case = accepted_case(campaign, CountyFactory(parent=city))
     expert = make_expert(affiliation=CountyFactory(parent=city))
     round = make_round(campaign, cases=[case])
-    assignment = assignment_services.assign_expert(round=round, case=case, expert=expert, by=None)
+    assignment = assignment_services.assign_expert(
+        review_round=round, case=case, expert=expert, by=None
+    )
     assert assignment.status == AssignmentStatus.PROPOSED
 
 
@@ -905,11 +907,11 @@ def test_declaring_a_conflict_releases_the_assignment(desk, office_client):
     # ...which refuses the same expert and takes another one.
     with pytest.raises(InvalidTransition, match="已登记回避:本人曾为该县提供咨询服务"):
         assignment_services.assign_expert(
-            round=desk.round, case=desk.case, expert=desk.expert, by=None
+            review_round=desk.round, case=desk.case, expert=desk.expert, by=None
         )
     other = make_expert()
     assert assignment_services.assign_expert(
-        round=desk.round, case=desk.case, expert=other, by=None
+        review_round=desk.round, case=desk.case, expert=other, by=None
     )
 
 
@@ -1023,10 +1025,10 @@ def test_confirming_notifies_each_expert_once_with_all_their_cases(board, office
     a, b, c = board.experts
     for case in board.cases[:3]:
         assignment_services.assign_expert(
-            round=board.round, case=case, expert=a, by=office_client.user
+            review_round=board.round, case=case, expert=a, by=office_client.user
         )
     assignment_services.assign_expert(
-        round=board.round, case=board.cases[0], expert=b, by=office_client.user
+        review_round=board.round, case=board.cases[0], expert=b, by=office_client.user
     )
     url = reverse("manage:assign-confirm", kwargs={"pk": board.round.pk})
 
@@ -1059,7 +1061,7 @@ def test_confirming_notifies_each_expert_once_with_all_their_cases(board, office
 def test_proposed_assignments_are_not_on_the_expert_desk(board):
     a = board.experts[0]
     assignment = assignment_services.assign_expert(
-        round=board.round, case=board.cases[0], expert=a, by=None
+        review_round=board.round, case=board.cases[0], expert=a, by=None
     )
     client = client_of(a)
     assert board.cases[0].title not in client.get(reverse("reviews:workspace")).content.decode()
@@ -1069,11 +1071,11 @@ def test_proposed_assignments_are_not_on_the_expert_desk(board):
 def test_k_reviewers_per_case_is_enforced(board, office_client):
     a, b, c = board.experts
     case = board.cases[0]
-    assignment_services.assign_expert(round=board.round, case=case, expert=a, by=None)
-    assignment_services.assign_expert(round=board.round, case=case, expert=b, by=None)
+    assignment_services.assign_expert(review_round=board.round, case=case, expert=a, by=None)
+    assignment_services.assign_expert(review_round=board.round, case=case, expert=b, by=None)
 
     with pytest.raises(InvalidTransition, match="该案例已有 2 名评审专家,达到每案人数。"):
-        assignment_services.assign_expert(round=board.round, case=case, expert=c, by=None)
+        assignment_services.assign_expert(review_round=board.round, case=case, expert=c, by=None)
     response = office_client.post(
         reverse("manage:assign-add", kwargs={"pk": board.round.pk}),
         {"case": case.pk, "expert": c.pk},
@@ -1083,18 +1085,22 @@ def test_k_reviewers_per_case_is_enforced(board, office_client):
     assert Assignment.objects.filter(case=case).count() == 2
 
     # A released assignment frees its place.
-    assignment_services.confirm_assignments(round=board.round, by=None)
+    assignment_services.confirm_assignments(review_round=board.round, by=None)
     assignment_services.declare_conflict(
         assignment=Assignment.objects.get(case=case, expert=a), by=a, reason="回避"
     )
-    assert assignment_services.assign_expert(round=board.round, case=case, expert=c, by=None)
+    assert assignment_services.assign_expert(review_round=board.round, case=case, expert=c, by=None)
 
 
 def test_same_expert_twice_on_a_case_is_refused(board):
     a = board.experts[0]
-    assignment_services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
+    assignment_services.assign_expert(
+        review_round=board.round, case=board.cases[0], expert=a, by=None
+    )
     with pytest.raises(InvalidTransition, match="该专家已分配到这个案例。"):
-        assignment_services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
+        assignment_services.assign_expert(
+            review_round=board.round, case=board.cases[0], expert=a, by=None
+        )
     assert Assignment.objects.count() == 1
 
 
@@ -1102,11 +1108,17 @@ def test_expert_maximum_load_is_enforced(board, office_client):
     a = board.experts[0]
     ExpertProfile.objects.filter(user=a).update(max_cases_per_round=2)
     a.refresh_from_db()
-    assignment_services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
-    assignment_services.assign_expert(round=board.round, case=board.cases[1], expert=a, by=None)
+    assignment_services.assign_expert(
+        review_round=board.round, case=board.cases[0], expert=a, by=None
+    )
+    assignment_services.assign_expert(
+        review_round=board.round, case=board.cases[1], expert=a, by=None
+    )
 
     with pytest.raises(InvalidTransition, match="专家甲 本轮已分配 2 件,达到其评审上限。"):
-        assignment_services.assign_expert(round=board.round, case=board.cases[2], expert=a, by=None)
+        assignment_services.assign_expert(
+            review_round=board.round, case=board.cases[2], expert=a, by=None
+        )
     response = office_client.post(
         reverse("manage:assign-add", kwargs={"pk": board.round.pk}),
         {"case": board.cases[2].pk, "expert": a.pk},
@@ -1119,14 +1131,16 @@ def test_expert_maximum_load_is_enforced(board, office_client):
     assert re.search(r"<td>专家甲[^<]*</td>\s*<td>[^<]*</td>\s*<td>2 / 2</td>", html)
     # The limit is per round.
     final = make_round(board.campaign, cases=[board.cases[2]], name="终评")
-    assert assignment_services.assign_expert(round=final, case=board.cases[2], expert=a, by=None)
+    assert assignment_services.assign_expert(
+        review_round=final, case=board.cases[2], expert=a, by=None
+    )
 
 
 def test_expert_outside_the_round_panels_is_refused(board):
     outsider = make_expert()
     with pytest.raises(InvalidTransition, match="该专家不在本轮的评审组中。"):
         assignment_services.assign_expert(
-            round=board.round, case=board.cases[0], expert=outsider, by=None
+            review_round=board.round, case=board.cases[0], expert=outsider, by=None
         )
     assert not Assignment.objects.exists()
 
@@ -1135,15 +1149,17 @@ def test_case_outside_the_round_is_refused(board):
     stray = accepted_case(board.campaign)
     with pytest.raises(InvalidTransition, match="该案例不在本轮评审范围内。"):
         assignment_services.assign_expert(
-            round=board.round, case=stray, expert=board.experts[0], by=None
+            review_round=board.round, case=stray, expert=board.experts[0], by=None
         )
 
 
 def test_started_review_cannot_be_unassigned(board, office_client):
     a = board.experts[0]
     criteria = make_rubric(board.campaign)
-    assignment_services.assign_expert(round=board.round, case=board.cases[0], expert=a, by=None)
-    assignment_services.confirm_assignments(round=board.round, by=None)
+    assignment_services.assign_expert(
+        review_round=board.round, case=board.cases[0], expert=a, by=None
+    )
+    assignment_services.confirm_assignments(review_round=board.round, by=None)
     assignment = Assignment.objects.get()
     review_of(assignment, criteria, ["10", "", ""], submit=False)
     response = office_client.post(

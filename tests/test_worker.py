@@ -308,7 +308,7 @@ def test_confirming_assignments_delivers_one_email_per_expert(live):
 
     before = live.outcomes()
     started = time.monotonic()
-    assert confirm_assignments(round=round, by=admin) == 6
+    assert confirm_assignments(review_round=round, by=admin) == 6
     assert time.monotonic() - started < 5  # publishing does not wait for delivery
 
     live.wait_for(3)

@@ -22,7 +22,7 @@ def _administrator(user):
 def outbox(request):
     if not _administrator(request.user):
         raise PermissionDenied
-    status = request.GET.get("status", "failed")
+    status = request.GET.get("status", DeliveryStatus.FAILED)
     if status not in (DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.SENT):
         status = DeliveryStatus.FAILED
     page = Paginator(

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.exceptions import InvalidTransition
+from common.timefmt import local_datetime
 from reform_cases.filetypes import SIGNATURES, safe_filename
 from reform_cases.models import (
     Campaign,
@@ -69,7 +70,7 @@ def _check_invariants(campaign: Campaign, target: str, *, confirm: bool, note: s
         if closes and closes > now and not confirm:
             raise InvalidTransition(
                 _("申报截止时间(%(closes)s)未到。如确需提前结束征集,请勾选确认后再提交。")
-                % {"closes": timezone.localtime(closes).strftime("%Y-%m-%d %H:%M")}
+                % {"closes": local_datetime(closes)}
             )
     if target == S.REVIEWING and not going_back:
         if not counts.get(CaseStatus.ACCEPTED):

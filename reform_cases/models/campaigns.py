@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -137,6 +138,16 @@ class Campaign(models.Model):
     @property
     def is_public(self):
         return self.status in PUBLIC_CAMPAIGN_STATUSES and not self.is_demo
+
+    def submission_window_is_open(self, now=None) -> bool:
+        """Open for entries and between the submission opening and closing times (inclusive)."""
+        now = now or timezone.now()
+        return (
+            self.status == CampaignStatus.OPEN
+            and self.submission_opens_at is not None
+            and self.submission_closes_at is not None
+            and self.submission_opens_at <= now <= self.submission_closes_at
+        )
 
 
 class TierManager(models.Manager):

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation
+from accounts.models import Organisation, OrganisationKind
 from reform_cases.models.campaigns import (
     PUBLIC_CAMPAIGN_STATUSES,
     AttachmentKind,
@@ -98,7 +98,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        limit_choices_to={"kind__in": ["province", "city"]},
+        limit_choices_to={"kind__in": [OrganisationKind.PROVINCE, OrganisationKind.CITY]},
     )
     field = models.ForeignKey(
         Field, verbose_name=_("领域"), null=True, blank=True, on_delete=models.PROTECT
@@ -158,8 +158,8 @@ class Case(models.Model):
             models.UniqueConstraint(fields=["campaign", "title_key"], name="case_unique_title"),
             # An award has a tier; nothing else has one.
             models.CheckConstraint(
-                condition=(Q(outcome="awarded") & Q(tier__isnull=False))
-                | (~Q(outcome="awarded") & Q(tier__isnull=True)),
+                condition=(Q(outcome=CaseOutcome.AWARDED) & Q(tier__isnull=False))
+                | (~Q(outcome=CaseOutcome.AWARDED) & Q(tier__isnull=True)),
                 name="case_tier_matches_outcome",
                 violation_error_message=_("获奖案例必须有等次;其他结果不能有等次。"),
             ),
@@ -204,6 +204,14 @@ class CaseEventKind(models.TextChoices):
     WITHDRAWN = "withdrawn", _("撤回")
     CORRECTED = "corrected", _("更正")
     IMPORTED = "imported", _("导入")
+
+
+class FormalCheckAction(models.TextChoices):
+    """The decisions of the formal check (形式审查) on a submitted case."""
+
+    ACCEPT = "accept", _("受理")
+    RETURN = "return", _("退回修改")
+    INELIGIBLE = "ineligible", _("不予受理")
 
 
 class CaseEvent(models.Model):

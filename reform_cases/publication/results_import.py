@@ -19,7 +19,9 @@ from reform_cases.models import (
     Campaign,
     Case,
     CaseEvent,
+    CaseEventKind,
     CaseOutcome,
+    CaseStatus,
     Field,
     award_label,
     normalise_title,
@@ -275,7 +277,7 @@ def record_historical_case(
         field=field,
         summary=summary,
         evidence=evidence,
-        status="accepted",
+        status=CaseStatus.ACCEPTED,
         is_historical=True,
         created_by=by,
     )
@@ -286,7 +288,7 @@ def record_historical_case(
     CaseEvent.objects.create(
         case=case,
         actor=by,
-        kind="imported",
+        kind=CaseEventKind.IMPORTED,
         note=_("由 %(source)s 导入") % {"source": source} if source else "",
     )
     transaction.on_commit(invalidate_public_results)

@@ -1,4 +1,4 @@
-"""Reads shared by the public pages, the exports and the import preview."""
+"""Reads shared by the public pages, the exports, the statistics and the open data."""
 
 from dataclasses import dataclass, field
 

@@ -1,19 +1,22 @@
 """Public notice (公示), objections, publication and outcomes.
 
-The ranking lives in `reviews`; it hands this module the outcome of every case
-(`apply_outcomes`), so this app never imports `reviews`.
+The ranking lives in `reviews`; its `publish_notice_from_ranking` hands this module the
+outcome of every case (`open_public_notice`), so this app never imports `reviews`.
 """
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from common.exceptions import InvalidTransition
+from common.links import absolute_url
+from common.timefmt import local_datetime
+from notifications.models import NotificationKind
 from notifications.services import notify
 from reform_cases.campaigns.services import change_campaign_status
 from reform_cases.filetypes import check_upload, safe_filename
@@ -22,6 +25,7 @@ from reform_cases.models import (
     CampaignStatus,
     Case,
     CaseEvent,
+    CaseEventKind,
     CaseOutcome,
     CaseStatus,
     Correction,
@@ -34,11 +38,13 @@ OBJECTIONS_PER_IP_PER_DAY = 5
 
 
 @transaction.atomic
-def start_notice(*, campaign: Campaign, by, ends_at, outcomes: dict) -> Campaign:
-    """Copy tiers and ranks onto the cases and put the proposed list on public notice.
+def open_public_notice(*, campaign: Campaign, by, ends_at, outcomes: dict) -> Campaign:
+    """Open the public notice (公示) of a locked campaign: copy tiers and ranks onto the cases.
 
     `outcomes` maps case ids to (tier or None, rank or None, score or None);
-    accepted cases missing from it are not awarded.
+    accepted cases missing from it are not awarded. Called by the ranking
+    (`reviews.ranking.services.publish_notice_from_ranking`); `publish_results`
+    ends the notice.
     """
     campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
     if campaign.status != CampaignStatus.LOCKED:
@@ -63,8 +69,7 @@ def start_notice(*, campaign: Campaign, by, ends_at, outcomes: dict) -> Campaign
         campaign=campaign,
         by=by,
         to=CampaignStatus.NOTICE,
-        note=_("公示至 %(ends)s")
-        % {"ends": timezone.localtime(ends_at).strftime("%Y-%m-%d %H:%M")},
+        note=_("公示至 %(ends)s") % {"ends": local_datetime(ends_at)},
     )
     return campaign
 
@@ -112,10 +117,10 @@ def submit_objection(
     objection.save()
     notify(
         User.objects.filter(role=Role.ADMINISTRATOR, is_active=True),
-        kind="objection_received",
+        kind=NotificationKind.OBJECTION_RECEIVED,
         obj=objection,
         context={"campaign": campaign, "case": case},
-        link=f"{settings.SITE_URL}/manage/campaigns/{campaign.pk}/objections/",
+        link=absolute_url(reverse("manage:objections", kwargs={"pk": campaign.pk})),
     )
     return objection
 
@@ -160,7 +165,7 @@ def publish_results(*, campaign: Campaign, by) -> Campaign:
     if campaign.notice_ends_at and timezone.now() < campaign.notice_ends_at:
         raise InvalidTransition(
             _("公示期至 %(ends)s 结束,结束后才能发布。")
-            % {"ends": timezone.localtime(campaign.notice_ends_at).strftime("%Y-%m-%d %H:%M")}
+            % {"ends": local_datetime(campaign.notice_ends_at)}
         )
     open_count = campaign.objections.filter(status=ObjectionStatus.OPEN).count()
     if open_count:
@@ -181,10 +186,10 @@ def publish_results(*, campaign: Campaign, by) -> Campaign:
     for case in cases:
         notify(
             members.get(case.organisation_id, []),
-            kind="case_outcome",
+            kind=NotificationKind.CASE_OUTCOME,
             obj=case,
             context={"campaign": campaign, "awarded": case.tier is not None},
-            link=f"{settings.SITE_URL}/results/{campaign.year}/",
+            link=absolute_url(reverse("results:year", kwargs={"year": campaign.year})),
         )
     transaction.on_commit(invalidate_public_results)
     return campaign
@@ -270,7 +275,7 @@ def correct_case(*, case: Case, by, reason: str, changes: dict) -> list[Correcti
     CaseEvent.objects.create(
         case=case,
         actor=by,
-        kind="corrected",
+        kind=CaseEventKind.CORRECTED,
         note=reason.strip(),
     )
     transaction.on_commit(invalidate_public_results)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 from common.forms import ShanghaiDateTimeInput
-from reform_cases.models import AttachmentKind, Case
+from reform_cases.models import AttachmentKind, Case, FormalCheckAction
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -145,9 +145,10 @@ class ReturnForm(forms.Form):
     )
 
 
-class BulkCheckForm(forms.Form):
-    ACTIONS = [("accept", _("受理")), ("return", _("退回修改")), ("ineligible", _("不予受理"))]
-    action = forms.ChoiceField(label=_("操作"), choices=ACTIONS)
+class FormalCheckBulkForm(forms.Form):
+    """One formal-check decision for several submitted cases of a campaign."""
+
+    action = forms.ChoiceField(label=_("操作"), choices=FormalCheckAction.choices)
     cases = forms.ModelMultipleChoiceField(
         queryset=Case.objects.none(), widget=forms.MultipleHiddenInput
     )
@@ -164,7 +165,7 @@ class BulkCheckForm(forms.Form):
     def clean(self):
         data = super().clean()
         if (
-            data.get("action") in ("return", "ineligible")
+            data.get("action") in (FormalCheckAction.RETURN, FormalCheckAction.INELIGIBLE)
             and not (data.get("reason") or "").strip()
         ):
             self.add_error("reason", _("退回或不予受理必须填写理由。"))

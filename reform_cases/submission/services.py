@@ -4,14 +4,17 @@ Every transition locks the case row, checks the state it starts from, writes a
 CaseEvent and its notifications in the same transaction.
 """
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, Role, User
 from common.exceptions import AlreadySubmitted, InvalidTransition
+from common.links import absolute_url
+from common.timefmt import local_datetime
+from notifications.models import NotificationKind
 from notifications.services import notify
 from reform_cases.filetypes import SIGNATURES, check_upload, safe_filename
 from reform_cases.models import (
@@ -23,6 +26,7 @@ from reform_cases.models import (
     CaseEvent,
     CaseEventKind,
     CaseStatus,
+    FormalCheckAction,
 )
 
 REQUIRED_FIELDS = (
@@ -44,26 +48,12 @@ MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 COUNTED_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.RETURNED, CaseStatus.ACCEPTED)
 
 
-def _local(dt) -> str:
-    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else "—"
-
-
 def _members(organisation):
     return User.objects.filter(organisation=organisation, role=Role.LOCALITY, is_active=True)
 
 
 def _locked(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=case.pk)
-
-
-def window_is_open(campaign: Campaign, now=None) -> bool:
-    now = now or timezone.now()
-    return (
-        campaign.status == CampaignStatus.OPEN
-        and campaign.submission_opens_at is not None
-        and campaign.submission_closes_at is not None
-        and campaign.submission_opens_at <= now <= campaign.submission_closes_at
-    )
 
 
 def can_edit(case: Case, now=None) -> bool:
@@ -81,7 +71,7 @@ def _require_editable(case: Case) -> None:
         if case.status == CaseStatus.RETURNED:
             raise InvalidTransition(
                 _("修改截止时间(%(deadline)s)已过,不能再修改。")
-                % {"deadline": _local(case.revise_by)}
+                % {"deadline": local_datetime(case.revise_by, if_none="—")}
             )
         if case.status == CaseStatus.DRAFT:
             raise InvalidTransition(_("该评选活动已停止征集,草稿不能再修改。"))
@@ -143,19 +133,20 @@ def submit_case(*, case: Case, by) -> Case:
     now = timezone.now()
     campaign = case.campaign
     if case.status == CaseStatus.DRAFT:
-        if not window_is_open(campaign, now):
+        if not campaign.submission_window_is_open(now):
             raise InvalidTransition(
                 _("不在申报时间内(%(opens)s 至 %(closes)s),不能提交。草稿已保留。")
                 % {
-                    "opens": _local(campaign.submission_opens_at),
-                    "closes": _local(campaign.submission_closes_at),
+                    "opens": local_datetime(campaign.submission_opens_at, if_none="—"),
+                    "closes": local_datetime(campaign.submission_closes_at, if_none="—"),
                 }
             )
         kind = CaseEventKind.SUBMITTED
     elif case.status == CaseStatus.RETURNED:
         if case.revise_by and now > case.revise_by:
             raise InvalidTransition(
-                _("重新提交的截止时间(%(deadline)s)已过。") % {"deadline": _local(case.revise_by)}
+                _("重新提交的截止时间(%(deadline)s)已过。")
+                % {"deadline": local_datetime(case.revise_by, if_none="—")}
             )
         kind = CaseEventKind.RESUBMITTED
     elif case.status == CaseStatus.SUBMITTED:
@@ -193,10 +184,10 @@ def submit_case(*, case: Case, by) -> Case:
     CaseEvent.objects.create(case=case, actor=by, kind=kind)
     notify(
         _members(case.organisation),
-        kind="case_submitted",
+        kind=NotificationKind.CASE_SUBMITTED,
         obj=case,
-        context={"submitted_at": _local(now)},
-        link=f"{settings.SITE_URL}/cases/mine/{case.pk}/",
+        context={"submitted_at": local_datetime(now)},
+        link=_case_link(case),
     )
     return case
 
@@ -214,7 +205,7 @@ def withdraw_case(*, case: Case, by, reason: str = "") -> Case:
     return case
 
 
-def _require_checkable(case: Case) -> None:
+def _require_formal_checkable(case: Case) -> None:
     if case.status != CaseStatus.SUBMITTED:
         raise InvalidTransition(
             _("只有已提交的案例可以审查(当前:%(status)s)。") % {"status": case.get_status_display()}
@@ -223,18 +214,23 @@ def _require_checkable(case: Case) -> None:
         raise InvalidTransition(_("评选活动已进入下一阶段,不能再做形式审查。"))
 
 
-def _case_link(case):
-    return f"{settings.SITE_URL}/cases/mine/{case.pk}/"
+def _case_link(case) -> str:
+    return absolute_url(reverse("cases:mine-detail", kwargs={"pk": case.pk}))
 
 
 @transaction.atomic
 def accept_case(*, case: Case, by) -> Case:
     case = _locked(case)
-    _require_checkable(case)
+    _require_formal_checkable(case)
     case.status = CaseStatus.ACCEPTED
     case.save(update_fields=["status", "updated_at"])
     CaseEvent.objects.create(case=case, actor=by, kind=CaseEventKind.ACCEPTED)
-    notify(_members(case.organisation), kind="case_accepted", obj=case, link=_case_link(case))
+    notify(
+        _members(case.organisation),
+        kind=NotificationKind.CASE_ACCEPTED,
+        obj=case,
+        link=_case_link(case),
+    )
     return case
 
 
@@ -242,7 +238,7 @@ def accept_case(*, case: Case, by) -> Case:
 def return_case(*, case: Case, by, reason: str, revise_by=None) -> Case:
     """Send a submitted case back to its locality for revision."""
     case = _locked(case)
-    _require_checkable(case)
+    _require_formal_checkable(case)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写退回理由。")})
     if revise_by is not None and revise_by <= timezone.now():
@@ -253,9 +249,9 @@ def return_case(*, case: Case, by, reason: str, revise_by=None) -> Case:
     CaseEvent.objects.create(case=case, actor=by, kind=CaseEventKind.RETURNED, note=reason.strip())
     notify(
         _members(case.organisation),
-        kind="case_returned",
+        kind=NotificationKind.CASE_RETURNED,
         obj=case,
-        context={"reason": reason.strip(), "revise_by": _local(revise_by) if revise_by else ""},
+        context={"reason": reason.strip(), "revise_by": local_datetime(revise_by, if_none="")},
         link=_case_link(case),
     )
     return case
@@ -264,7 +260,7 @@ def return_case(*, case: Case, by, reason: str, revise_by=None) -> Case:
 @transaction.atomic
 def mark_ineligible(*, case: Case, by, reason: str) -> Case:
     case = _locked(case)
-    _require_checkable(case)
+    _require_formal_checkable(case)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写不予受理的理由。")})
     case.status = CaseStatus.INELIGIBLE
@@ -274,7 +270,7 @@ def mark_ineligible(*, case: Case, by, reason: str) -> Case:
     )
     notify(
         _members(case.organisation),
-        kind="case_ineligible",
+        kind=NotificationKind.CASE_INELIGIBLE,
         obj=case,
         context={"reason": reason.strip()},
         link=_case_link(case),
@@ -282,18 +278,18 @@ def mark_ineligible(*, case: Case, by, reason: str) -> Case:
     return case
 
 
-def check_many(
-    *, cases, by, action: str, reason: str = "", revise_by=None
+def formal_check_many(
+    *, cases, by, action: FormalCheckAction, reason: str = "", revise_by=None
 ) -> tuple[int, list[str]]:
     """Apply one formal-check decision to several cases; each in its own transaction."""
     done, errors = 0, []
     for case in cases:
         try:
-            if action == "accept":
+            if action == FormalCheckAction.ACCEPT:
                 accept_case(case=case, by=by)
-            elif action == "return":
+            elif action == FormalCheckAction.RETURN:
                 return_case(case=case, by=by, reason=reason, revise_by=revise_by)
-            elif action == "ineligible":
+            elif action == FormalCheckAction.INELIGIBLE:
                 mark_ineligible(case=case, by=by, reason=reason)
             else:
                 raise ValueError(action)

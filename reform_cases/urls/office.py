@@ -23,7 +23,7 @@ urlpatterns = [
         name="submissions-export",
     ),
     path("campaigns/<int:pk>/cases/bulk/", formal_check.submission_bulk, name="submissions-bulk"),
-    path("cases/<int:pk>/", formal_check.case_check_detail, name="case-detail"),
+    path("cases/<int:pk>/", formal_check.formal_check_case_detail, name="case-detail"),
     path("cases/<int:pk>/accept/", formal_check.case_accept, name="case-accept"),
     path("cases/<int:pk>/return/", formal_check.case_return, name="case-return"),
     path("cases/<int:pk>/ineligible/", formal_check.case_ineligible, name="case-ineligible"),

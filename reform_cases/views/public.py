@@ -1,4 +1,6 @@
-"""Public pages: no login, served from the results cache."""
+"""Public pages, no login: results, cases, calls for entries, objections, statistics, open data.
+
+Published results are served from the results cache (`publication.cache`)."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""The locality's pages: its organisation's cases, drafting, attachments, submitting."""
+"""Pages several signed-in roles share: attachment downloads, each checked by `cases_visible_to`."""
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404

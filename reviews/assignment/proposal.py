@@ -47,19 +47,19 @@ class Board:
     panels: list
 
 
-def build_board(round: ReviewRound) -> Board:
+def build_board(review_round: ReviewRound) -> Board:
     cases = list(
-        round.cases.select_related("organisation", "field")
+        review_round.cases.select_related("organisation", "field")
         .prefetch_related("co_organisations")
         .order_by("pk")
     )
-    experts = list(round_experts(round).prefetch_related("expert_profile__fields"))
+    experts = list(round_experts(review_round).prefetch_related("expert_profile__fields"))
     c_index = {c.pk: i for i, c in enumerate(cases)}
     e_index = {e.pk: j for j, e in enumerate(experts)}
     n_c, n_e = len(cases), len(experts)
 
     # Panel coverage: experts of the panels covering the case's field, or of all panels when none does.
-    panels = list(round.panels.prefetch_related("fields", "members"))
+    panels = list(review_round.panels.prefetch_related("fields", "members"))
     everyone = np.ones(n_e, dtype=bool)
     by_field = defaultdict(lambda: np.zeros(n_e, dtype=bool))
     for panel in panels:
@@ -114,9 +114,9 @@ def build_board(round: ReviewRound) -> Board:
 
     # Kept: confirmed assignments stay; proposals are recomputed.
     kept = list(
-        Assignment.objects.filter(round=round, status=AssignmentStatus.CONFIRMED).values_list(
-            "case_id", "expert_id", "expert__expert_profile__inside_province"
-        )
+        Assignment.objects.filter(
+            round=review_round, status=AssignmentStatus.CONFIRMED
+        ).values_list("case_id", "expert_id", "expert__expert_profile__inside_province")
     )
     load = np.zeros(n_e, dtype=np.int64)
     have = np.zeros(n_c, dtype=np.int64)
@@ -134,7 +134,7 @@ def build_board(round: ReviewRound) -> Board:
         if expert_id in e_index:
             eligible[i, e_index[expert_id]] = False
     # A released pair (declared conflict) has a Conflict row; never offer it again.
-    need = np.maximum(round.reviewers_per_case - have, 0)
+    need = np.maximum(review_round.reviewers_per_case - have, 0)
     capacity = np.maximum(capacity - load, 0)
     return Board(cases, experts, eligible & ~conflicted, conflicted & eligible, mismatch, kept, need, capacity,
                  load, outside, want_outside, panels)  # fmt: skip
@@ -190,15 +190,15 @@ def instance_of(board: Board) -> Instance:
 
 
 @transaction.atomic
-def propose_assignment(*, round: ReviewRound, by, accept_partial: bool = False) -> Proposal:
+def propose_assignment(*, review_round: ReviewRound, by, accept_partial: bool = False) -> Proposal:
     """Replace the round's unconfirmed proposals by an optimal one; nothing changes when it is incomplete
     unless the administrator accepts a partial assignment."""
-    round = (
+    review_round = (
         ReviewRound.objects.select_for_update(of=("self",))
         .select_related("campaign")
-        .get(pk=round.pk)
+        .get(pk=review_round.pk)
     )
-    board = build_board(round)
+    board = build_board(review_round)
     proposal = Proposal(
         kept=len(board.kept),
         needed=int(board.need.sum()),
@@ -206,22 +206,24 @@ def propose_assignment(*, round: ReviewRound, by, accept_partial: bool = False) 
     )
     solution = solve(instance_of(board))
     if not solution.complete:
-        proposal.problems = explain(board, round.reviewers_per_case) or [
+        proposal.problems = explain(board, review_round.reviewers_per_case) or [
             _("只能为 %(got)d / %(need)d 个评审名额找到无回避关系的专家。")
             % {"got": solution.assigned, "need": solution.needed}
         ]
         if not accept_partial:
             return proposal
-    started = Review.objects.filter(assignment__round=round).values("assignment_id")
-    Assignment.objects.filter(round=round, status=AssignmentStatus.PROPOSED).exclude(
+    started = Review.objects.filter(assignment__round=review_round).values("assignment_id")
+    Assignment.objects.filter(round=review_round, status=AssignmentStatus.PROPOSED).exclude(
         pk__in=started
     ).delete()
-    taken = set(Assignment.objects.filter(round=round).values_list("case_id", "expert_id"))
+    taken = set(Assignment.objects.filter(round=review_round).values_list("case_id", "expert_id"))
     rows = []
     for i, j in zip(solution.pair_case.tolist(), solution.pair_expert.tolist(), strict=True):
         key = (board.cases[i].pk, board.experts[j].pk)
         if key not in taken:
-            rows.append(Assignment(round=round, case_id=key[0], expert_id=key[1], created_by=by))
+            rows.append(
+                Assignment(round=review_round, case_id=key[0], expert_id=key[1], created_by=by)
+            )
     # A released row for the same pair cannot exist (its conflict excludes the pair), so plain inserts suffice.
     Assignment.objects.bulk_create(rows, batch_size=2000)
     loads = board.load + np.bincount(solution.pair_expert, minlength=len(board.experts))
@@ -233,26 +235,26 @@ def propose_assignment(*, round: ReviewRound, by, accept_partial: bool = False) 
 
 
 @transaction.atomic
-def fill_gap(*, round: ReviewRound, case, by) -> Assignment:
+def fill_gap(*, review_round: ReviewRound, case, by) -> Assignment:
     """After a declared conflict: the best eligible expert by the same costs, confirmed and told."""
-    round = (
+    review_round = (
         ReviewRound.objects.select_for_update(of=("self",))
         .select_related("campaign")
-        .get(pk=round.pk)
+        .get(pk=review_round.pk)
     )
-    board = build_board(round)
+    board = build_board(review_round)
     try:
         i = next(n for n, c in enumerate(board.cases) if c.pk == case.pk)
     except StopIteration:
         raise InvalidTransition(_("该案例不在本轮评审范围内。")) from None
     active = set(
         Assignment.objects.filter(
-            round=round,
+            round=review_round,
             case=case,
             status__in=(AssignmentStatus.PROPOSED, AssignmentStatus.CONFIRMED),
         ).values_list("expert_id", flat=True)
     )
-    if len(active) >= round.reviewers_per_case:
+    if len(active) >= review_round.reviewers_per_case:
         raise InvalidTransition(_("该案例的评审专家已满。"))
     candidates = [
         j
@@ -268,7 +270,7 @@ def fill_gap(*, round: ReviewRound, case, by) -> Assignment:
     )
     expert = board.experts[best]
     assignment, _created = Assignment.objects.update_or_create(
-        round=round,
+        round=review_round,
         case=case,
         expert=expert,
         defaults={
@@ -278,5 +280,5 @@ def fill_gap(*, round: ReviewRound, case, by) -> Assignment:
             "created_by": by,
         },
     )
-    notify_assigned(expert, round, [case])
+    notify_assigned(expert, review_round, [case])
     return assignment

@@ -1,4 +1,4 @@
-"""Reads shared by the expert's workspace and the administrator's review pages."""
+"""Reads of the assignment pages: the board, proposed assignments, an expert's cases in a round."""
 
 from django.db.models import Count, Prefetch, Q
 
@@ -9,19 +9,19 @@ from reviews.models import (
 )
 
 
-def proposed_count(round: ReviewRound) -> int:
-    return Assignment.objects.filter(round=round, status=AssignmentStatus.PROPOSED).count()
+def proposed_count(review_round: ReviewRound) -> int:
+    return Assignment.objects.filter(round=review_round, status=AssignmentStatus.PROPOSED).count()
 
 
-def assignment_board(round: ReviewRound, *, only_short: bool = False):
+def assignment_board(review_round: ReviewRound, *, only_short: bool = False):
     """Cases of the round with their active assignments (a queryset: the page paginates it)."""
     cases = (
-        round.cases.select_related("organisation__parent", "field")
+        review_round.cases.select_related("organisation__parent", "field")
         .prefetch_related(
             "co_organisations",
             Prefetch(
                 "assignments",
-                queryset=Assignment.objects.filter(round=round)
+                queryset=Assignment.objects.filter(round=review_round)
                 .exclude(status=AssignmentStatus.RELEASED)
                 .select_related("expert"),
                 to_attr="round_assignments",
@@ -32,16 +32,17 @@ def assignment_board(round: ReviewRound, *, only_short: bool = False):
     if only_short:
         active = Count(
             "assignments",
-            filter=Q(assignments__round=round) & ~Q(assignments__status=AssignmentStatus.RELEASED),
+            filter=Q(assignments__round=review_round)
+            & ~Q(assignments__status=AssignmentStatus.RELEASED),
         )
-        cases = cases.annotate(n_active=active).filter(n_active__lt=round.reviewers_per_case)
+        cases = cases.annotate(n_active=active).filter(n_active__lt=review_round.reviewers_per_case)
     return cases
 
 
-def expert_in_round(round: ReviewRound, expert):
+def expert_in_round(review_round: ReviewRound, expert):
     """One expert's assignments in a round with their reviews (for reopening one)."""
     return list(
-        Assignment.objects.filter(round=round, expert=expert)
+        Assignment.objects.filter(round=review_round, expert=expert)
         .exclude(status=AssignmentStatus.PROPOSED)
         .select_related("case", "review")
         .order_by("case__title")

@@ -1,16 +1,19 @@
-"""State changes of the review: rubric, rounds, assignment, conflicts, pledges, scores."""
+"""State changes of assignment: hand assignment, swaps, confirmation, conflicts of interest."""
 
 from collections import defaultdict
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from common.exceptions import InvalidTransition
+from common.links import absolute_url
+from common.timefmt import local_datetime
+from notifications.models import NotificationKind
 from notifications.services import notify
 from reviews.assignment.conflicts import conflict_reason
 from reviews.models import (
@@ -26,45 +29,45 @@ from reviews.models import (
 ACTIVE = (AssignmentStatus.PROPOSED, AssignmentStatus.CONFIRMED)
 
 
-def expert_load(round: ReviewRound) -> dict[int, int]:
+def expert_load(review_round: ReviewRound) -> dict[int, int]:
     rows = (
-        Assignment.objects.filter(round=round, status__in=ACTIVE)
+        Assignment.objects.filter(round=review_round, status__in=ACTIVE)
         .values("expert_id")
         .annotate(n=Count("id"))
     )
     return {row["expert_id"]: row["n"] for row in rows}
 
 
-def round_experts(round: ReviewRound):
+def round_experts(review_round: ReviewRound):
     """The experts who may review in this round: members of its panels (all experts if none)."""
     qs = User.objects.filter(role=Role.EXPERT, is_active=True)
-    if round.panels.exists():
-        qs = qs.filter(panels__in=round.panels.all()).distinct()
+    if review_round.panels.exists():
+        qs = qs.filter(panels__in=review_round.panels.all()).distinct()
     return qs.select_related("expert_profile__affiliation").order_by("display_name", "username")
 
 
 @transaction.atomic
-def assign_expert(*, round: ReviewRound, case, expert, by) -> Assignment:
+def assign_expert(*, review_round: ReviewRound, case, expert, by) -> Assignment:
     """Propose one expert for one case; a conflicted pair is refused with the reason."""
-    round = ReviewRound.objects.select_for_update(of=("self",)).get(pk=round.pk)
-    if not round.cases.filter(pk=case.pk).exists():
+    review_round = ReviewRound.objects.select_for_update(of=("self",)).get(pk=review_round.pk)
+    if not review_round.cases.filter(pk=case.pk).exists():
         raise InvalidTransition(_("该案例不在本轮评审范围内。"))
     if expert.role != Role.EXPERT or not expert.is_active:
         raise InvalidTransition(_("只能分配给启用的评审专家。"))
-    if not round_experts(round).filter(pk=expert.pk).exists():
+    if not round_experts(review_round).filter(pk=expert.pk).exists():
         raise InvalidTransition(_("该专家不在本轮的评审组中。"))
     reason = conflict_reason(expert, case)
     if reason:
         raise InvalidTransition(_("不能分配:%(reason)s") % {"reason": reason})
-    existing = Assignment.objects.filter(round=round, case=case, expert=expert).first()
+    existing = Assignment.objects.filter(round=review_round, case=case, expert=expert).first()
     if existing and existing.status in ACTIVE:
         raise InvalidTransition(_("该专家已分配到这个案例。"))
-    active = Assignment.objects.filter(round=round, case=case, status__in=ACTIVE).count()
-    if active >= round.reviewers_per_case:
+    active = Assignment.objects.filter(round=review_round, case=case, status__in=ACTIVE).count()
+    if active >= review_round.reviewers_per_case:
         raise InvalidTransition(_("该案例已有 %(n)d 名评审专家,达到每案人数。") % {"n": active})
     profile = getattr(expert, "expert_profile", None)
     limit = profile.max_cases_per_round if profile else None
-    if limit is not None and expert_load(round).get(expert.pk, 0) >= limit:
+    if limit is not None and expert_load(review_round).get(expert.pk, 0) >= limit:
         raise InvalidTransition(
             _("%(expert)s 本轮已分配 %(n)d 件,达到其评审上限。") % {"expert": expert, "n": limit}
         )
@@ -73,7 +76,7 @@ def assign_expert(*, round: ReviewRound, case, expert, by) -> Assignment:
         existing.created_by = by
         existing.save(update_fields=["status", "created_by"])
         return existing
-    return Assignment.objects.create(round=round, case=case, expert=expert, created_by=by)
+    return Assignment.objects.create(round=review_round, case=case, expert=expert, created_by=by)
 
 
 @transaction.atomic
@@ -84,19 +87,19 @@ def remove_assignment(*, assignment: Assignment, by) -> None:
     assignment.delete()
 
 
-def notify_assigned(expert, round: ReviewRound, cases) -> None:
+def notify_assigned(expert, review_round: ReviewRound, cases) -> None:
     """Tell an expert which cases wait for them, the deadline and where to go."""
     notify(
         [expert],
-        kind="expert_assigned",
-        obj=round,
+        kind=NotificationKind.EXPERT_ASSIGNED,
+        obj=review_round,
         context={
             "cases": list(cases),
-            "round": round,
-            "deadline": timezone.localtime(round.closes_at).strftime("%Y-%m-%d %H:%M"),
-            "blind": round.blind,
+            "round": review_round,
+            "deadline": local_datetime(review_round.closes_at),
+            "blind": review_round.blind,
         },
-        link=f"{settings.SITE_URL}/review/",
+        link=absolute_url(reverse("reviews:workspace")),
     )
 
 
@@ -110,25 +113,25 @@ def swap_assignment(*, assignment: Assignment, expert, by) -> Assignment:
     )
     if Review.objects.filter(assignment=assignment).exists():
         raise InvalidTransition(_("该专家已开始评分,不能更换。"))
-    round, case, status = assignment.round, assignment.case, assignment.status
+    review_round, case, status = assignment.round, assignment.case, assignment.status
     assignment.delete()
-    new = assign_expert(round=round, case=case, expert=expert, by=by)
+    new = assign_expert(review_round=review_round, case=case, expert=expert, by=by)
     if status == AssignmentStatus.CONFIRMED:
         # The original was confirmed: confirm the replacement and tell the new expert.
         new.status = AssignmentStatus.CONFIRMED
         new.confirmed_at = new.notified_at = timezone.now()
         new.save(update_fields=["status", "confirmed_at", "notified_at"])
-        notify_assigned(expert, round, [case])
+        notify_assigned(expert, review_round, [case])
     return new
 
 
 @transaction.atomic
-def confirm_assignments(*, round: ReviewRound, by) -> int:
+def confirm_assignments(*, review_round: ReviewRound, by) -> int:
     """Confirm the proposed assignments and tell each expert once (cases, deadline, link)."""
     now = timezone.now()
     proposed = list(
         Assignment.objects.select_for_update(of=("self",))
-        .filter(round=round, status=AssignmentStatus.PROPOSED)
+        .filter(round=review_round, status=AssignmentStatus.PROPOSED)
         .select_related("expert", "case")
     )
     by_expert = defaultdict(list)
@@ -139,7 +142,7 @@ def confirm_assignments(*, round: ReviewRound, by) -> int:
         by_expert[assignment.expert].append(assignment.case)
     Assignment.objects.bulk_update(proposed, ["status", "confirmed_at", "notified_at"])
     for expert, cases in by_expert.items():
-        notify_assigned(expert, round, cases)
+        notify_assigned(expert, review_round, cases)
     return len(proposed)
 
 

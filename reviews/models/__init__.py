@@ -27,9 +27,11 @@ from reviews.models.rounds import (
 )
 from reviews.models.scoring import (
     Pledge,
+    ReminderKind,
     ReminderSent,
     Review,
     ReviewEvent,
+    ReviewEventKind,
     ReviewStatus,
     Score,
 )
@@ -47,9 +49,11 @@ __all__ = [
     "RankingConfig",
     "RankingEntry",
     "RankingFlag",
+    "ReminderKind",
     "ReminderSent",
     "Review",
     "ReviewEvent",
+    "ReviewEventKind",
     "ReviewRound",
     "ReviewStatus",
     "Score",

@@ -75,6 +75,11 @@ class Score(models.Model):
         return f"{self.criterion}: {self.value}"
 
 
+class ReviewEventKind(models.TextChoices):
+    SUBMITTED = "submitted", _("已提交")
+    REOPENED = "reopened", _("重新开放")
+
+
 class ReviewEvent(models.Model):
     """Submissions and reopenings of a review, with who, when and why."""
 
@@ -82,7 +87,7 @@ class ReviewEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    kind = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20, choices=ReviewEventKind.choices)
     note = models.TextField(blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
@@ -93,12 +98,17 @@ class ReviewEvent(models.Model):
         return f"{self.review_id} {self.kind}"
 
 
+class ReminderKind(models.TextChoices):
+    DAYS_BEFORE = "days_before", _("截止前提醒")
+    LAST_DAY = "last_day", _("截止日提醒")
+
+
 class ReminderSent(models.Model):
     """A deadline reminder already sent to an expert for a round, so it is sent once."""
 
     round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="reminders")
     expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=20)  # "days_before" or "last_day"
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,4 +1,4 @@
-"""Reads shared by the expert's workspace and the administrator's review pages."""
+"""Reads of the expert pages."""
 
 from django.db.models import Count, Q
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from common.exceptions import InvalidTransition
 from reform_cases.campaigns.services import change_campaign_status
 from reform_cases.models import CampaignStatus
-from reform_cases.publication.services import start_notice
+from reform_cases.publication.services import open_public_notice
 from reviews.models import (
     RankingBasis,
     RankingConfig,
@@ -33,14 +33,16 @@ def config_for(campaign) -> RankingConfig:
     return config
 
 
-def round_totals(round: ReviewRound):
+def round_totals(review_round: ReviewRound):
     """(case ids, expert ids, totals) of the round's submitted reviews, from the raw scores."""
     criteria = list(
-        round.campaign.criteria.order_by("order", "pk").values_list("pk", "max_score", "weight")
+        review_round.campaign.criteria.order_by("order", "pk").values_list(
+            "pk", "max_score", "weight"
+        )
     )
     column = {pk: i for i, (pk, _m, _w) in enumerate(criteria)}
     rows = Score.objects.filter(
-        review__assignment__round=round, review__status=ReviewStatus.SUBMITTED
+        review__assignment__round=review_round, review__status=ReviewStatus.SUBMITTED
     ).values_list(
         "review_id",
         "review__assignment__case_id",
@@ -75,19 +77,19 @@ def _index(ids):
 
 
 @transaction.atomic
-def compute_ranking(*, round: ReviewRound, by) -> list[RankingEntry]:
+def compute_ranking(*, review_round: ReviewRound, by) -> list[RankingEntry]:
     """(Re)compute the round's ranking. Manual overrides are kept."""
-    round = (
+    review_round = (
         ReviewRound.objects.select_for_update(of=("self",))
         .select_related("campaign")
-        .get(pk=round.pk)
+        .get(pk=review_round.pk)
     )
-    campaign = round.campaign
+    campaign = review_round.campaign
     config = config_for(campaign)
     tiers = list(campaign.tiers.order_by("order"))
-    case_ids = list(round.cases.order_by("pk").values_list("pk", flat=True))
+    case_ids = list(review_round.cases.order_by("pk").values_list("pk", flat=True))
     position = {pk: i for i, pk in enumerate(case_ids)}
-    review_cases, review_experts, totals = round_totals(round)
+    review_cases, review_experts, totals = round_totals(review_round)
     keep = (
         np.array([c in position for c in review_cases], dtype=bool)
         if review_cases.size
@@ -114,19 +116,24 @@ def compute_ranking(*, round: ReviewRound, by) -> list[RankingEntry]:
     ranked = scoring.rank_into_tiers(basis, quotas, tie_break=tie_break)
     if config.basis == RankingBasis.NORMALISED:
         shares = scoring.bootstrap_tiers(
-            case_idx, normalised_totals, n_cases, quotas, basis="mean", resamples=config.resamples
+            case_idx,
+            normalised_totals,
+            n_cases,
+            quotas,
+            basis=RankingBasis.MEAN,
+            resamples=config.resamples,
         )
     else:
         shares = scoring.bootstrap_tiers(
             case_idx, totals, n_cases, quotas, basis=config.basis, resamples=config.resamples
         )
 
-    existing = {e.case_id: e for e in RankingEntry.objects.filter(round=round)}
+    existing = {e.case_id: e for e in RankingEntry.objects.filter(round=review_round)}
     threshold = float(config.disagreement_threshold)
     stable_from = float(config.stability_threshold)
     to_create, to_update = [], []
     for i, case_id in enumerate(case_ids):
-        entry = existing.get(case_id) or RankingEntry(round=round, case_id=case_id)
+        entry = existing.get(case_id) or RankingEntry(round=review_round, case_id=case_id)
         n = int(agg["n"][i])
         entry.n_reviews = n
         entry.mean, entry.median, entry.trimmed_mean, entry.std, entry.normalised_mean, entry.basis_value = (
@@ -139,7 +146,7 @@ def compute_ranking(*, round: ReviewRound, by) -> list[RankingEntry]:
         entry.proposed_tier = proposed
         if not entry.overridden:
             entry.final_tier = proposed
-        entry.stability = {t.code: round_share(shares[i, j]) for j, t in enumerate(tiers)}
+        entry.stability = {t.code: round(float(shares[i, j]), 3) for j, t in enumerate(tiers)}
         flags = []
         # Compared at two decimals, as shown: a spread of 15.00 is not "above 15".
         if n and float(np.round(agg["std"][i], 2)) > threshold:
@@ -157,7 +164,7 @@ def compute_ranking(*, round: ReviewRound, by) -> list[RankingEntry]:
               "proposed_tier", "final_tier", "flags", "stability"]  # fmt: skip
     RankingEntry.objects.bulk_create(to_create, batch_size=1000)
     RankingEntry.objects.bulk_update(to_update, fields, batch_size=1000)
-    RankingEntry.objects.filter(round=round).exclude(case_id__in=case_ids).delete()
+    RankingEntry.objects.filter(round=review_round).exclude(case_id__in=case_ids).delete()
     return to_create + to_update
 
 
@@ -166,12 +173,8 @@ def _float(value):
     return None if np.isnan(value) else value
 
 
-def round_share(value) -> float:
-    return round(float(value), 3)
-
-
-def _require_ranking_status(round):
-    if round.campaign.status != CampaignStatus.RANKING:
+def _require_ranking_status(review_round):
+    if review_round.campaign.status != CampaignStatus.RANKING:
         raise InvalidTransition(_("评选活动进入“排名”阶段后才能调整和锁定排名。"))
 
 
@@ -200,74 +203,78 @@ def override_tier(*, entry: RankingEntry, by, tier, reason: str) -> TierOverride
 
 
 @transaction.atomic
-def set_tie_break(*, round: ReviewRound, by, apply: bool) -> list[RankingEntry]:
-    config = config_for(round.campaign)
+def set_tie_break(*, review_round: ReviewRound, by, apply: bool) -> list[RankingEntry]:
+    config = config_for(review_round.campaign)
     config.tie_break = apply
     config.save(update_fields=["tie_break"])
-    return compute_ranking(round=round, by=by)
+    return compute_ranking(review_round=review_round, by=by)
 
 
-def over_quota(round) -> list[tuple]:
+# Not called yet: the lock page's over-quota warning is wired by the integrity issue.
+def over_quota(review_round) -> list[tuple]:
     """(tier, count) for every tier holding more cases than its quota after manual changes."""
     counts = {}
-    for tier_id in RankingEntry.objects.filter(round=round, final_tier__isnull=False).values_list(
-        "final_tier_id", flat=True
-    ):
+    for tier_id in RankingEntry.objects.filter(
+        round=review_round, final_tier__isnull=False
+    ).values_list("final_tier_id", flat=True):
         counts[tier_id] = counts.get(tier_id, 0) + 1
     return [
         (t, counts[t.pk])
-        for t in round.campaign.tiers.order_by("order")
+        for t in review_round.campaign.tiers.order_by("order")
         if counts.get(t.pk, 0) > t.quota
     ]
 
 
-def unresolved(round) -> list[RankingEntry]:
+def unresolved(review_round) -> list[RankingEntry]:
     """Cases whose tier is undecided because of a tie at a boundary and not yet decided by hand."""
-    entries = RankingEntry.objects.filter(round=round, overridden=False).select_related("case")
+    entries = RankingEntry.objects.filter(round=review_round, overridden=False).select_related(
+        "case"
+    )
     return [e for e in entries if RankingFlag.BOUNDARY_TIE in e.flags]
 
 
 @transaction.atomic
-def lock_ranking(*, round: ReviewRound, by, note: str = "") -> list[tuple]:
+def lock_ranking(*, review_round: ReviewRound, by, note: str = "") -> None:
     """Lock the final round's ranking: the campaign moves to `locked`.
 
-    Returns the tiers that manual changes filled beyond their quota (allowed: the
-    committee decided it, with recorded reasons), so the page can say so.
+    Refused unless the campaign is ranking, the round is the last one, its ranking has
+    been computed and no boundary tie is left undecided. Returns None: tiers filled beyond
+    their quota by manual changes are not reported here (see `over_quota`).
     """
-    round = ReviewRound.objects.select_related("campaign").get(pk=round.pk)
-    _require_ranking_status(round)
-    last = round.campaign.rounds.order_by("-order").first()
-    if last.pk != round.pk:
+    review_round = ReviewRound.objects.select_related("campaign").get(pk=review_round.pk)
+    _require_ranking_status(review_round)
+    last = review_round.campaign.rounds.order_by("-order").first()
+    if last.pk != review_round.pk:
         raise InvalidTransition(
             _("等次以最后一轮评审为准,请锁定“%(name)s”的排名。") % {"name": last.name}
         )
-    if not RankingEntry.objects.filter(round=round).exists():
+    if not RankingEntry.objects.filter(round=review_round).exists():
         raise InvalidTransition(_("请先计算排名。"))
-    pending = unresolved(round)
+    pending = unresolved(review_round)
     if pending:
         raise InvalidTransition(
             _("以下案例在等次边界并列,请先决定其等次:%(cases)s")
             % {"cases": "、".join(e.case.title for e in pending)}
         )
     change_campaign_status(
-        campaign=round.campaign, by=by, to=CampaignStatus.LOCKED, note=note or _("锁定排名")
+        campaign=review_round.campaign, by=by, to=CampaignStatus.LOCKED, note=note or _("锁定排名")
     )
 
 
 def shortlist(
-    *, round: ReviewRound, target: ReviewRound, by, top: int, include_ties: bool = False
+    *, review_round: ReviewRound, target: ReviewRound, by, top: int, include_ties: bool = False
 ) -> int:
     """Put the top N cases of a round into the next round; a tie at the cut is flagged.
 
     The flag is written even when the shortlist is refused, so the committee sees
     the tied cases on the ranking page.
     """
-    if target.campaign_id != round.campaign_id or target.order <= round.order:
+    if target.campaign_id != review_round.campaign_id or target.order <= review_round.order:
         raise ValidationError(_("只能入围到本次评选中更后的轮次。"))
     if top < 1:
         raise ValidationError({"top": _("入围数量至少为 1。")})
     entries = list(
-        RankingEntry.objects.filter(round=round, rank__isnull=False).order_by("rank", "pk")
+        RankingEntry.objects.filter(round=review_round, rank__isnull=False).order_by("rank", "pk")
     )
     if not entries:
         raise InvalidTransition(_("请先计算排名。"))
@@ -292,16 +299,21 @@ def shortlist(
 
 
 @transaction.atomic
-def publish_notice(*, round: ReviewRound, by, ends_at):
-    """Put the locked ranking of the final round on public notice (tiers and ranks copied onto cases)."""
-    round = ReviewRound.objects.select_related("campaign").get(pk=round.pk)
-    last = round.campaign.rounds.order_by("-order").first()
-    if last.pk != round.pk:
+def publish_notice_from_ranking(*, review_round: ReviewRound, by, ends_at):
+    """Open the public notice from the final round's locked ranking.
+
+    Turns the ranking into each case's (final tier, published rank, score) and hands it
+    to `reform_cases.publication.services.open_public_notice`, which copies them onto the
+    cases and moves the campaign to `notice`.
+    """
+    review_round = ReviewRound.objects.select_related("campaign").get(pk=review_round.pk)
+    last = review_round.campaign.rounds.order_by("-order").first()
+    if last.pk != review_round.pk:
         raise InvalidTransition(
             _("等次以最后一轮评审为准,请从“%(name)s”发布公示。") % {"name": last.name}
         )
     outcomes = {}
-    entries = RankingEntry.objects.filter(round=round).select_related("final_tier")
+    entries = RankingEntry.objects.filter(round=review_round).select_related("final_tier")
     # Published ranks follow the final tiers (overrides included): 1, 2, 3... down the list.
     awarded = sorted(
         (e for e in entries if e.final_tier is not None),
@@ -309,10 +321,13 @@ def publish_notice(*, round: ReviewRound, by, ends_at):
     )
     published_rank = {e.pk: i for i, e in enumerate(awarded, start=1)}
     for entry in entries:
-        score = None if entry.basis_value is None else round_score(entry.basis_value)
+        score = None if entry.basis_value is None else two_place_decimal(entry.basis_value)
         outcomes[entry.case_id] = (entry.final_tier, published_rank.get(entry.pk), score)
-    return start_notice(campaign=round.campaign, by=by, ends_at=ends_at, outcomes=outcomes)
+    return open_public_notice(
+        campaign=review_round.campaign, by=by, ends_at=ends_at, outcomes=outcomes
+    )
 
 
-def round_score(value):
+def two_place_decimal(value) -> Decimal:
+    """A float as a Decimal to two places, half up (how Case.final_score is published)."""
     return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

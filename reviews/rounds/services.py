@@ -1,4 +1,4 @@
-"""State changes of the review: rubric, rounds, assignment, conflicts, pledges, scores."""
+"""State changes of the rubric and of review rounds."""
 
 from decimal import Decimal
 
@@ -58,9 +58,9 @@ def save_rubric(*, campaign, formset, by) -> None:
 
 
 @transaction.atomic
-def add_accepted_cases(*, round: ReviewRound, by) -> int:
+def add_accepted_cases(*, review_round: ReviewRound, by) -> int:
     """Put every accepted case of the campaign into the round (初评 on all accepted cases)."""
-    cases = Case.objects.filter(campaign=round.campaign, status=CaseStatus.ACCEPTED)
-    before = round.cases.count()
-    round.cases.add(*cases)
-    return round.cases.count() - before
+    cases = Case.objects.filter(campaign=review_round.campaign, status=CaseStatus.ACCEPTED)
+    before = review_round.cases.count()
+    review_round.cases.add(*cases)
+    return review_round.cases.count() - before

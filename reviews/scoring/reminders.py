@@ -2,21 +2,31 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from common.links import absolute_url
+from common.timefmt import local_datetime
+from notifications.models import NotificationKind
 from notifications.services import notify
-from reviews.models import Assignment, AssignmentStatus, ReminderSent, ReviewRound, ReviewStatus
+from reviews.models import (
+    Assignment,
+    AssignmentStatus,
+    ReminderKind,
+    ReminderSent,
+    ReviewRound,
+    ReviewStatus,
+)
 
 
-def reminder_kind(round: ReviewRound, now) -> str | None:
-    if not round.opens_at <= now <= round.closes_at:
+def reminder_kind(review_round: ReviewRound, now) -> ReminderKind | None:
+    if not review_round.opens_at <= now <= review_round.closes_at:
         return None
-    if timezone.localdate(now) == timezone.localdate(round.closes_at):
-        return "last_day"
-    if now >= round.closes_at - timedelta(days=round.reminder_days):
-        return "days_before"
+    if timezone.localdate(now) == timezone.localdate(review_round.closes_at):
+        return ReminderKind.LAST_DAY
+    if now >= review_round.closes_at - timedelta(days=review_round.reminder_days):
+        return ReminderKind.DAYS_BEFORE
     return None
 
 
@@ -27,12 +37,12 @@ def send_review_reminders(now=None) -> int:
     rounds = ReviewRound.objects.filter(opens_at__lte=now, closes_at__gte=now).select_related(
         "campaign"
     )
-    for round in rounds:
-        kind = reminder_kind(round, now)
+    for review_round in rounds:
+        kind = reminder_kind(review_round, now)
         if kind is None:
             continue
         waiting = (
-            Assignment.objects.filter(round=round, status=AssignmentStatus.CONFIRMED)
+            Assignment.objects.filter(round=review_round, status=AssignmentStatus.CONFIRMED)
             .exclude(review__status=ReviewStatus.SUBMITTED)
             .select_related("expert", "case")
         )
@@ -42,20 +52,18 @@ def send_review_reminders(now=None) -> int:
         for expert, cases in by_expert.items():
             try:
                 with transaction.atomic():
-                    ReminderSent.objects.create(round=round, expert=expert, kind=kind)
+                    ReminderSent.objects.create(round=review_round, expert=expert, kind=kind)
                     notify(
                         [expert],
-                        kind="review_reminder",
-                        obj=round,
+                        kind=NotificationKind.REVIEW_REMINDER,
+                        obj=review_round,
                         context={
-                            "round": round,
+                            "round": review_round,
                             "cases": cases,
-                            "last_day": kind == "last_day",
-                            "deadline": timezone.localtime(round.closes_at).strftime(
-                                "%Y-%m-%d %H:%M"
-                            ),
+                            "last_day": kind == ReminderKind.LAST_DAY,
+                            "deadline": local_datetime(review_round.closes_at),
                         },
-                        link=f"{settings.SITE_URL}/review/",
+                        link=absolute_url(reverse("reviews:workspace")),
                     )
                 sent += 1
             except IntegrityError:  # already reminded (another run got there first)

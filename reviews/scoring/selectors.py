@@ -1,4 +1,4 @@
-"""Reads shared by the expert's workspace and the administrator's review pages."""
+"""Reads of the expert's workspace and scoring page, and of the office's progress pages."""
 
 from collections import defaultdict
 
@@ -41,21 +41,22 @@ def workspace(expert):
         assignment.state = review.status if review else "not_started"
         rounds[assignment.round].append(assignment)
     result = []
-    for round, items in rounds.items():
+    for review_round, items in rounds.items():
         done = sum(1 for a in items if a.state == ReviewStatus.SUBMITTED)
         result.append(
             {
-                "round": round,
+                "round": review_round,
                 "assignments": items,
                 "done": done,
                 "total": len(items),
-                "percent": round_percent(done, len(items)),
+                "percent": percent_done(done, len(items)),
             }
         )
     return result
 
 
-def round_percent(done, total):
+def percent_done(done, total) -> int:
+    """Whole percent of `total` that is done, rounded down; 0 when there is nothing to do."""
     return int(100 * done / total) if total else 0
 
 
@@ -93,13 +94,13 @@ def other_reviews(assignment):
     )
 
 
-def progress(round: ReviewRound, now=None):
+def progress(review_round: ReviewRound, now=None):
     """Completion, per-expert done / assigned, overdue reviews and widely spread cases.
 
     Counted by the database, so the page costs the same at 50 and at 5,000 cases.
     """
     now = now or timezone.now()
-    confirmed = Assignment.objects.filter(round=round, status=AssignmentStatus.CONFIRMED)
+    confirmed = Assignment.objects.filter(round=review_round, status=AssignmentStatus.CONFIRMED)
     counts = list(
         confirmed.values("expert_id").annotate(
             assigned=Count("id"),
@@ -114,7 +115,7 @@ def progress(round: ReviewRound, now=None):
             "assigned": row["assigned"],
             "done": row["done"],
             "drafts": row["drafts"],
-            "percent": round_percent(row["done"], row["assigned"]),
+            "percent": percent_done(row["done"], row["assigned"]),
         }
         for row in counts
     ]
@@ -136,7 +137,7 @@ def progress(round: ReviewRound, now=None):
     total = sum(r["assigned"] for r in experts)
     late = confirmed.exclude(review__status=ReviewStatus.SUBMITTED)
     overdue, overdue_count = [], 0
-    if now > round.closes_at:
+    if now > review_round.closes_at:
         overdue_count = late.count()
         overdue = list(
             late.select_related("expert", "case", "review").order_by("expert_id", "case__title")[
@@ -144,15 +145,15 @@ def progress(round: ReviewRound, now=None):
             ]
         )
     released = list(
-        Assignment.objects.filter(round=round, status=AssignmentStatus.RELEASED).select_related(
-            "expert", "case"
-        )
+        Assignment.objects.filter(
+            round=review_round, status=AssignmentStatus.RELEASED
+        ).select_related("expert", "case")
     )
     return {
         "experts": sorted(experts, key=lambda r: (r["percent"], str(r["expert"]))),
         "done": done,
         "total": total,
-        "percent": round_percent(done, total),
+        "percent": percent_done(done, total),
         "overdue": overdue,
         "overdue_count": overdue_count,
         "spread": [(shown[case_id], sd, values) for case_id, sd, values in flagged[:LIST_LIMIT]],

@@ -1,4 +1,4 @@
-"""State changes of the review: rubric, rounds, assignment, conflicts, pledges, scores."""
+"""State changes of scoring: pledges, score drafts, submission, reopening by the office."""
 
 import math
 from decimal import Decimal, InvalidOperation
@@ -9,12 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.exceptions import InvalidTransition
+from common.timefmt import local_datetime
 from reviews.models import (
     Assignment,
     AssignmentStatus,
     Pledge,
     Review,
     ReviewEvent,
+    ReviewEventKind,
     ReviewRound,
     ReviewStatus,
     Score,
@@ -25,13 +27,13 @@ STEP = Decimal("0.5")
 
 
 @transaction.atomic
-def accept_pledge(*, round: ReviewRound, expert) -> Pledge:
-    pledge, _created = Pledge.objects.get_or_create(round=round, expert=expert)
+def accept_pledge(*, review_round: ReviewRound, expert) -> Pledge:
+    pledge, _created = Pledge.objects.get_or_create(round=review_round, expert=expert)
     return pledge
 
 
-def has_pledged(round, expert) -> bool:
-    return Pledge.objects.filter(round=round, expert=expert).exists()
+def has_pledged(review_round, expert) -> bool:
+    return Pledge.objects.filter(round=review_round, expert=expert).exists()
 
 
 def parse_score(raw, criterion) -> Decimal | None:
@@ -76,26 +78,26 @@ def save_review(
         .select_related("round__campaign", "case")
         .get(pk=assignment.pk)
     )
-    round = assignment.round
+    review_round = assignment.round
     if assignment.expert_id != by.pk or assignment.status != AssignmentStatus.CONFIRMED:
         raise InvalidTransition(_("该案例未分配给您。"))
     now = timezone.now()
-    if not round.is_open(now):
+    if not review_round.is_open(now):
         raise InvalidTransition(
             _("本轮评审时间为 %(opens)s 至 %(closes)s,现在不能修改评分。")
             % {
-                "opens": timezone.localtime(round.opens_at).strftime("%Y-%m-%d %H:%M"),
-                "closes": timezone.localtime(round.closes_at).strftime("%Y-%m-%d %H:%M"),
+                "opens": local_datetime(review_round.opens_at),
+                "closes": local_datetime(review_round.closes_at),
             }
         )
-    if not has_pledged(round, by):
+    if not has_pledged(review_round, by):
         raise InvalidTransition(_("请先阅读并接受评审承诺书。"))
     review, _created = Review.objects.select_for_update(of=("self",)).get_or_create(
         assignment=assignment
     )
     if review.status == ReviewStatus.SUBMITTED:
         raise InvalidTransition(_("评分已提交,不能再修改。"))
-    criteria = list(round.campaign.criteria.all())
+    criteria = list(review_round.campaign.criteria.all())
     errors, values = [], {}
     for criterion in criteria:
         try:
@@ -110,7 +112,7 @@ def save_review(
             errors.append(_("提交前请填写总体评价。"))
         if not criteria:
             errors.append(_("本次评选还没有评分指标,请联系组织方。"))
-    if recommended_tier is not None and recommended_tier.campaign_id != round.campaign_id:
+    if recommended_tier is not None and recommended_tier.campaign_id != review_round.campaign_id:
         errors.append(_("建议等次无效。"))
     if errors:
         raise ValidationError(errors)
@@ -130,7 +132,7 @@ def save_review(
             [c.max_score for c in criteria],
             [c.weight for c in criteria],
         )
-        ReviewEvent.objects.create(review=review, actor=by, kind="submitted")
+        ReviewEvent.objects.create(review=review, actor=by, kind=ReviewEventKind.SUBMITTED)
     review.save()
     return review
 
@@ -152,5 +154,7 @@ def reopen_review(*, review: Review, by, reason: str) -> Review:
     review.submitted_at = None
     review.total = None
     review.save(update_fields=["status", "submitted_at", "total", "updated_at"])
-    ReviewEvent.objects.create(review=review, actor=by, kind="reopened", note=reason.strip())
+    ReviewEvent.objects.create(
+        review=review, actor=by, kind=ReviewEventKind.REOPENED, note=reason.strip()
+    )
     return review

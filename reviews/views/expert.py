@@ -33,7 +33,7 @@ def workspace(request):
 @expert_required
 @require_http_methods(["GET", "POST"])
 def pledge(request, round_pk):
-    round = get_object_or_404(
+    review_round = get_object_or_404(
         ReviewRound.objects.select_related("campaign")
         .filter(assignments__expert=request.user, assignments__status=AssignmentStatus.CONFIRMED)
         .distinct(),
@@ -43,14 +43,14 @@ def pledge(request, round_pk):
         if request.POST.get("agree") != "on":
             messages.error(request, _("请勾选“我已阅读并承诺遵守”。"))
         else:
-            scoring_services.accept_pledge(round=round, expert=request.user)
+            scoring_services.accept_pledge(review_round=review_round, expert=request.user)
             messages.success(request, _("已记录您的承诺,可以开始评分。"))
             next_url = request.POST.get("next", "")
             if next_url.startswith("/review/"):
                 return redirect(next_url)
             return redirect("reviews:workspace")
     return render(
-        request, "expert/pledge.html", {"round": round, "next": request.GET.get("next", "")}
+        request, "expert/pledge.html", {"round": review_round, "next": request.GET.get("next", "")}
     )
 
 
@@ -65,12 +65,12 @@ def _assignment(request, pk) -> Assignment:
 @require_http_methods(["GET", "POST"])
 def score(request, pk):
     assignment = _assignment(request, pk)
-    round = assignment.round
-    if not scoring_services.has_pledged(round, request.user):
-        return redirect(f"/review/rounds/{round.pk}/pledge/?next=/review/{pk}/")
+    review_round = assignment.round
+    if not scoring_services.has_pledged(review_round, request.user):
+        return redirect(f"/review/rounds/{review_round.pk}/pledge/?next=/review/{pk}/")
     review = getattr(assignment, "review", None)
-    criteria = list(round.campaign.criteria.all())
-    tiers = list(round.campaign.tiers.order_by("order"))
+    criteria = list(review_round.campaign.criteria.all())
+    tiers = list(review_round.campaign.tiers.order_by("order"))
     existing = {s.criterion_id: s for s in review.scores.all()} if review else {}
     typed = None
     if request.method == "POST":
@@ -119,7 +119,7 @@ def score(request, pk):
         {
             "assignment": assignment,
             "case": assignment.case,
-            "round": round,
+            "round": review_round,
             "review": review,
             "rows": rows,
             "tiers": tiers,
@@ -127,7 +127,7 @@ def score(request, pk):
             "chosen_tier": typed["tier"]
             if typed
             else (str(review.recommended_tier_id or "") if review else ""),
-            "locked": submitted or not round.is_open(timezone.now()),
+            "locked": submitted or not review_round.is_open(timezone.now()),
             "submitted": submitted,
             "others": others,
             "conflict_form": ReasonForm(),

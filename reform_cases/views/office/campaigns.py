@@ -1,4 +1,4 @@
-"""The organising office's campaign pages under /manage/, and the public call page."""
+"""The organising office's campaign pages under /manage/: dashboard, campaign form, status, files."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError

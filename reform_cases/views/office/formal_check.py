@@ -9,17 +9,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import administrator_required
 from common.forms import ReasonForm
-from reform_cases.models import Campaign, Case, CaseStatus
+from common.timefmt import local_datetime
+from reform_cases.models import Campaign, Case, CaseStatus, FormalCheckAction
 from reform_cases.publication.exports import XLSX_TYPE
 from reform_cases.submission import selectors as case_selectors
 from reform_cases.submission import services as submission_services
-from reform_cases.submission.forms import BulkCheckForm, ReturnForm
+from reform_cases.submission.forms import FormalCheckBulkForm, ReturnForm
 
 
 @administrator_required
@@ -83,9 +83,7 @@ def submission_export(request, pk):
                 (org.city.name if org and org.city else ""),
                 case.field.name if case.field else "",
                 case.get_status_display(),
-                timezone.localtime(case.submitted_at).strftime("%Y-%m-%d %H:%M")
-                if case.submitted_at
-                else "",
+                local_datetime(case.submitted_at, if_none=""),
                 case.n_attachments,
                 case.contact_name,
                 case.contact_phone,
@@ -100,7 +98,7 @@ def submission_export(request, pk):
 
 @administrator_required
 @require_GET
-def case_check_detail(request, pk):
+def formal_check_case_detail(request, pk):
     try:
         case = case_selectors.case_with_details(Case.objects.all(), pk)
     except Case.DoesNotExist:
@@ -113,18 +111,18 @@ def case_check_detail(request, pk):
             "events": case.events.select_related("actor"),
             "return_form": ReturnForm(),
             "reason_form": ReasonForm(),
-            "checkable": case.status == CaseStatus.SUBMITTED,
+            "formal_checkable": case.status == CaseStatus.SUBMITTED,
         },
     )
 
 
-def _decide(request, pk, action):
+def _decide(request, pk, action: FormalCheckAction):
     case = get_object_or_404(Case, pk=pk)
     try:
-        if action == "accept":
+        if action == FormalCheckAction.ACCEPT:
             submission_services.accept_case(case=case, by=request.user)
             messages.success(request, _("已受理。"))
-        elif action == "return":
+        elif action == FormalCheckAction.RETURN:
             form = ReturnForm(request.POST)
             if not form.is_valid():
                 messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
@@ -153,30 +151,30 @@ def _decide(request, pk, action):
 @administrator_required
 @require_POST
 def case_accept(request, pk):
-    return _decide(request, pk, "accept")
+    return _decide(request, pk, FormalCheckAction.ACCEPT)
 
 
 @administrator_required
 @require_POST
 def case_return(request, pk):
-    return _decide(request, pk, "return")
+    return _decide(request, pk, FormalCheckAction.RETURN)
 
 
 @administrator_required
 @require_POST
 def case_ineligible(request, pk):
-    return _decide(request, pk, "ineligible")
+    return _decide(request, pk, FormalCheckAction.INELIGIBLE)
 
 
 @administrator_required
 @require_POST
 def submission_bulk(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
-    form = BulkCheckForm(request.POST, campaign=campaign)
+    form = FormalCheckBulkForm(request.POST, campaign=campaign)
     if not form.is_valid():
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     else:
-        done, errors = submission_services.check_many(
+        done, errors = submission_services.formal_check_many(
             cases=form.cleaned_data["cases"],
             by=request.user,
             action=form.cleaned_data["action"],

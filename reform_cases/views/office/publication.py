@@ -1,4 +1,4 @@
-"""Public notice, objections, statistics, open data; publication and corrections for administrators."""
+"""The organising office's notice pages: objections and their answers, publication, corrections."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError

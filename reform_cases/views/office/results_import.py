@@ -1,4 +1,4 @@
-"""Administrators' pages for completing historical results."""
+"""The organising office's pages for completing historical results from a file."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError

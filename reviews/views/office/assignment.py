@@ -1,4 +1,4 @@
-"""The organising office's review pages: experts, panels, rubric, rounds, assignment, progress."""
+"""The organising office's assignment pages: the board, hand and automatic assignment, conflicts."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -25,27 +25,27 @@ BOARD_PAGE_SIZE = 50
 @require_GET
 def assign(request, pk):
     """The round's cases (50 a page) with their reviewers, and every expert's load."""
-    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     only_short = request.GET.get("short") == "1"
     page = Paginator(
-        assignment_selectors.assignment_board(round, only_short=only_short), BOARD_PAGE_SIZE
+        assignment_selectors.assignment_board(review_round, only_short=only_short), BOARD_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    experts = list(assignment_services.round_experts(round))
-    loads = assignment_services.expert_load(round)
+    experts = list(assignment_services.round_experts(review_round))
+    loads = assignment_services.expert_load(review_round)
     for expert in experts:
         expert.load = loads.get(expert.pk, 0)
         profile = getattr(expert, "expert_profile", None)
         expert.limit = profile.max_cases_per_round if profile else None
     for case in page:
-        case.short = len(case.round_assignments) < round.reviewers_per_case
+        case.short = len(case.round_assignments) < review_round.reviewers_per_case
     return render(
         request,
         "office/assign.html",
         {
-            "round": round,
+            "round": review_round,
             "page": page,
             "experts": experts,
-            "proposed": assignment_selectors.proposed_count(round),
+            "proposed": assignment_selectors.proposed_count(review_round),
             "only_short": only_short,
             "querystring": "short=1" if only_short else "",
         },
@@ -56,15 +56,15 @@ def assign(request, pk):
 @require_GET
 def assign_case(request, pk, case_pk):
     """One case: its reviewers (remove, swap) and every expert of the round, conflicts shown with reasons."""
-    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     try:
-        case = assignment_selectors.assignment_board(round).get(pk=case_pk)
+        case = assignment_selectors.assignment_board(review_round).get(pk=case_pk)
     except Case.DoesNotExist:
         raise Http404 from None
     experts = list(
-        assignment_services.round_experts(round).prefetch_related("expert_profile__fields")
+        assignment_services.round_experts(review_round).prefetch_related("expert_profile__fields")
     )
-    loads = assignment_services.expert_load(round)
+    loads = assignment_services.expert_load(review_round)
     conflicts = conflict_table(experts, [case])
     assigned = {a.expert_id for a in case.round_assignments}
     for expert in experts:
@@ -81,10 +81,10 @@ def assign_case(request, pk, case_pk):
         request,
         "office/assign_case.html",
         {
-            "round": round,
+            "round": review_round,
             "case": case,
             "experts": experts,
-            "short": len(case.round_assignments) < round.reviewers_per_case,
+            "short": len(case.round_assignments) < review_round.reviewers_per_case,
         },
     )
 
@@ -92,9 +92,9 @@ def assign_case(request, pk, case_pk):
 @administrator_required
 @require_POST
 def assign_add(request, pk):
-    round = get_object_or_404(ReviewRound, pk=pk)
+    review_round = get_object_or_404(ReviewRound, pk=pk)
     try:
-        case = round.cases.get(pk=int(request.POST.get("case", "")))
+        case = review_round.cases.get(pk=int(request.POST.get("case", "")))
         expert = User.objects.select_related("expert_profile__affiliation").get(
             pk=int(request.POST.get("expert", "")), role=Role.EXPERT
         )
@@ -102,7 +102,9 @@ def assign_add(request, pk):
         messages.error(request, _("请选择本轮的案例和专家。"))
         return redirect("manage:assign", pk=pk)
     try:
-        assignment_services.assign_expert(round=round, case=case, expert=expert, by=request.user)
+        assignment_services.assign_expert(
+            review_round=review_round, case=case, expert=expert, by=request.user
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -129,8 +131,8 @@ def assign_remove(request, pk, assignment_pk):
 @administrator_required
 @require_POST
 def assign_confirm(request, pk):
-    round = get_object_or_404(ReviewRound, pk=pk)
-    n = assignment_services.confirm_assignments(round=round, by=request.user)
+    review_round = get_object_or_404(ReviewRound, pk=pk)
+    n = assignment_services.confirm_assignments(review_round=review_round, by=request.user)
     messages.success(request, _("已确认 %(n)d 项分配,并通知了相关专家。") % {"n": n})
     return redirect("manage:assign", pk=pk)
 
@@ -138,10 +140,10 @@ def assign_confirm(request, pk):
 @administrator_required
 @require_POST
 def conflict_record(request, pk):
-    round = get_object_or_404(ReviewRound, pk=pk)
+    review_round = get_object_or_404(ReviewRound, pk=pk)
     form = ReasonForm(request.POST)
     try:
-        case = round.cases.get(pk=int(request.POST.get("case", "")))
+        case = review_round.cases.get(pk=int(request.POST.get("case", "")))
         expert = User.objects.get(pk=int(request.POST.get("expert", "")), role=Role.EXPERT)
     except (ValueError, Case.DoesNotExist, User.DoesNotExist):
         raise Http404 from None
@@ -158,9 +160,11 @@ def conflict_record(request, pk):
 @administrator_required
 @require_POST
 def assign_auto(request, pk):
-    round = get_object_or_404(ReviewRound, pk=pk)
+    review_round = get_object_or_404(ReviewRound, pk=pk)
     proposal = auto_assign.propose_assignment(
-        round=round, by=request.user, accept_partial=request.POST.get("accept_partial") == "on"
+        review_round=review_round,
+        by=request.user,
+        accept_partial=request.POST.get("accept_partial") == "on",
     )
     for problem in proposal.problems:
         messages.error(request, problem)
@@ -189,13 +193,13 @@ def assign_auto(request, pk):
 @administrator_required
 @require_POST
 def assign_fill_gap(request, pk):
-    round = get_object_or_404(ReviewRound, pk=pk)
+    review_round = get_object_or_404(ReviewRound, pk=pk)
     try:
-        case = round.cases.get(pk=int(request.POST.get("case", "")))
+        case = review_round.cases.get(pk=int(request.POST.get("case", "")))
     except (ValueError, Case.DoesNotExist):
         raise Http404 from None
     try:
-        assignment = auto_assign.fill_gap(round=round, case=case, by=request.user)
+        assignment = auto_assign.fill_gap(review_round=review_round, case=case, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

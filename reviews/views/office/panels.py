@@ -1,4 +1,4 @@
-"""The organising office's review pages: experts, panels, rubric, rounds, assignment, progress."""
+"""The organising office's expert pages: the expert list, profiles, expert import, panels."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render

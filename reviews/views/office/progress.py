@@ -1,4 +1,4 @@
-"""The organising office's review pages: experts, panels, rubric, rounds, assignment, progress."""
+"""The organising office's progress pages: completion per round and per expert, reopening reviews."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -19,13 +19,13 @@ from reviews.scoring import services as scoring_services
 @administrator_required
 @require_GET
 def progress(request, pk):
-    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     return render(
         request,
         "office/progress.html",
         {
-            "round": round,
-            "progress": scoring_selectors.progress(round),
+            "round": review_round,
+            "progress": scoring_selectors.progress(review_round),
             "reopen_form": ReasonForm(),
         },
     )
@@ -34,15 +34,15 @@ def progress(request, pk):
 @administrator_required
 @require_GET
 def progress_expert(request, pk, expert_pk):
-    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     expert = get_object_or_404(User, pk=expert_pk, role=Role.EXPERT)
     return render(
         request,
         "office/progress_expert.html",
         {
-            "round": round,
+            "round": review_round,
             "expert": expert,
-            "assignments": assignment_selectors.expert_in_round(round, expert),
+            "assignments": assignment_selectors.expert_in_round(review_round, expert),
         },
     )
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import administrator_required
-from reform_cases.models import Tier
+from reform_cases.models import CampaignStatus, Tier
 from reform_cases.publication.exports import XLSX_TYPE
 from reviews.models import RankingBasis, RankingEntry, RankingFlag, ReviewRound, TierOverride
 from reviews.ranking import services as ranking
@@ -31,9 +31,9 @@ SORTS = {
 FLAG_LABELS = dict(RankingFlag.choices)
 
 
-def _entries(round, sort):
+def _entries(review_round, sort):
     return (
-        RankingEntry.objects.filter(round=round)
+        RankingEntry.objects.filter(round=review_round)
         .select_related("case__organisation", "proposed_tier", "final_tier")
         .prefetch_related(
             Prefetch(
@@ -48,24 +48,26 @@ def _entries(round, sort):
 @administrator_required
 @require_GET
 def ranking_page(request, pk):
-    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     sort = request.GET.get("sort", "rank")
-    page = Paginator(_entries(round, sort), PAGE_SIZE).get_page(request.GET.get("page"))
-    tiers = list(round.campaign.tiers.order_by("order"))
-    config = ranking.config_for(round.campaign)
+    page = Paginator(_entries(review_round, sort), PAGE_SIZE).get_page(request.GET.get("page"))
+    tiers = list(review_round.campaign.tiers.order_by("order"))
+    config = ranking.config_for(review_round.campaign)
     for entry in page:
         entry.flag_labels = [FLAG_LABELS.get(f, f) for f in entry.flags]
         entry.stability_text = " · ".join(
-            f"{t.name} {int(round_percent(entry.stability.get(t.code, 0)))}%"
+            f"{t.name} {round(100 * float(entry.stability.get(t.code, 0)))}%"
             for t in tiers
             if entry.stability.get(t.code)
         )
-    later_rounds = list(round.campaign.rounds.filter(order__gt=round.order).order_by("order"))
+    later_rounds = list(
+        review_round.campaign.rounds.filter(order__gt=review_round.order).order_by("order")
+    )
     return render(
         request,
         "office/ranking.html",
         {
-            "round": round,
+            "round": review_round,
             "page": page,
             "tiers": tiers,
             "config": config,
@@ -73,26 +75,22 @@ def ranking_page(request, pk):
             "sort": sort,
             "querystring": f"sort={sort}",
             "later_rounds": later_rounds,
-            "can_adjust": round.campaign.status == "ranking",
-            "can_notice": round.campaign.status == "locked",
+            "can_adjust": review_round.campaign.status == CampaignStatus.RANKING,
+            "can_notice": review_round.campaign.status == CampaignStatus.LOCKED,
         },
     )
-
-
-def round_percent(share):
-    return round(100 * float(share))
 
 
 @administrator_required
 @require_POST
 def ranking_compute(request, pk):
-    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     basis = request.POST.get("basis")
     if basis in RankingBasis.values:
-        config = ranking.config_for(round.campaign)
+        config = ranking.config_for(review_round.campaign)
         config.basis = basis
         config.save(update_fields=["basis"])
-    entries = ranking.compute_ranking(round=round, by=request.user)
+    entries = ranking.compute_ranking(review_round=review_round, by=request.user)
     messages.success(request, _("排名已计算:%(n)d 个案例。") % {"n": len(entries)})
     return redirect("manage:ranking", pk=pk)
 
@@ -100,8 +98,10 @@ def ranking_compute(request, pk):
 @administrator_required
 @require_POST
 def ranking_tie_break(request, pk):
-    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
-    ranking.set_tie_break(round=round, by=request.user, apply=request.POST.get("apply") == "1")
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    ranking.set_tie_break(
+        review_round=review_round, by=request.user, apply=request.POST.get("apply") == "1"
+    )
     messages.success(request, _("已重新计算排名。"))
     return redirect("manage:ranking", pk=pk)
 
@@ -135,10 +135,10 @@ def ranking_override(request, pk, entry_pk):
 @administrator_required
 @require_POST
 def ranking_lock(request, pk):
-    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     try:
         over = ranking.lock_ranking(
-            round=round, by=request.user, note=request.POST.get("note", "")[:1000]
+            review_round=review_round, by=request.user, note=request.POST.get("note", "")[:1000]
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -156,16 +156,16 @@ def ranking_lock(request, pk):
 @administrator_required
 @require_POST
 def ranking_shortlist(request, pk):
-    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     try:
-        target = round.campaign.rounds.get(pk=int(request.POST.get("target", "")))
+        target = review_round.campaign.rounds.get(pk=int(request.POST.get("target", "")))
         top = int(request.POST.get("top", ""))
     except (ValueError, ReviewRound.DoesNotExist):
         messages.error(request, _("请选择下一轮并填写入围数量。"))
         return redirect("manage:ranking", pk=pk)
     try:
         n = ranking.shortlist(
-            round=round,
+            review_round=review_round,
             target=target,
             by=request.user,
             top=top,
@@ -182,24 +182,25 @@ def ranking_shortlist(request, pk):
 @require_GET
 def ranking_export(request, pk):
     """The committee's table as XLSX, written row by row to a temporary file and streamed."""
-    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
-    tiers = list(round.campaign.tiers.order_by("order"))
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    tiers = list(review_round.campaign.tiers.order_by("order"))
     workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=round.name[:30] or "ranking")
+    sheet = workbook.create_sheet(title=review_round.name[:30] or "ranking")
     sheet.append(
         [_("名次"), _("案例名称"), _("申报单位"), _("评审份数"), _("平均分"), _("中位数"), _("去极值平均分"),
          _("标准差"), _("标准化平均分"), _("排名依据值"), _("建议等次"), _("最终等次"), _("人工调整"), _("标记")]
         + [_("稳定性:%(tier)s") % {"tier": t.name} for t in tiers]
     )  # fmt: skip
     entries = (
-        RankingEntry.objects.filter(round=round)
+        RankingEntry.objects.filter(round=review_round)
         .select_related("case__organisation", "proposed_tier", "final_tier")
         .order_by(F("rank").asc(nulls_last=True), "pk")
     )
     for e in entries.iterator(chunk_size=1000):
         sheet.append(
             [e.rank, e.case.title, e.case.organisation.name if e.case.organisation else "", e.n_reviews,
-             _r(e.mean), _r(e.median), _r(e.trimmed_mean), _r(e.std), _r(e.normalised_mean), _r(e.basis_value),
+             _two_places(e.mean), _two_places(e.median), _two_places(e.trimmed_mean), _two_places(e.std),
+             _two_places(e.normalised_mean), _two_places(e.basis_value),
              e.proposed_tier.name if e.proposed_tier else "", e.final_tier.name if e.final_tier else "",
              _("是") if e.overridden else "", "、".join(str(FLAG_LABELS.get(f, f)) for f in e.flags)]
             + [e.stability.get(t.code, 0) for t in tiers]
@@ -210,27 +211,30 @@ def ranking_export(request, pk):
     return FileResponse(
         handle,
         as_attachment=True,
-        filename=f"ranking-{round.campaign.year}-{round.pk}.xlsx",
+        filename=f"ranking-{review_round.campaign.year}-{review_round.pk}.xlsx",
         content_type=XLSX_TYPE,
     )
 
 
-def _r(value):
+def _two_places(value):
+    """A float rounded to two places for the export; an empty cell stays empty (None)."""
     return None if value is None else round(value, 2)
 
 
 @administrator_required
 @require_POST
 def ranking_notice(request, pk):
-    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     form = NoticeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写有效的公示截止时间。"))
         return redirect("manage:ranking", pk=pk)
     try:
-        ranking.publish_notice(round=round, by=request.user, ends_at=form.cleaned_data["ends_at"])
+        ranking.publish_notice_from_ranking(
+            review_round=review_round, by=request.user, ends_at=form.cleaned_data["ends_at"]
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("manage:ranking", pk=pk)
     messages.success(request, _("公示已发布,公示名单已在结果页公开。"))
-    return redirect("manage:campaign-detail", pk=round.campaign_id)
+    return redirect("manage:campaign-detail", pk=review_round.campaign_id)

@@ -1,4 +1,4 @@
-"""The organising office's review pages: experts, panels, rubric, rounds, assignment, progress."""
+"""The organising office's rubric and round pages."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -45,10 +45,10 @@ def rounds(request, pk):
         request.POST or None, instance=ReviewRound(campaign=campaign), campaign=campaign
     )
     if request.method == "POST" and form.is_valid():
-        round = form.save()
+        review_round = form.save()
         added = (
-            rounds_services.add_accepted_cases(round=round, by=request.user)
-            if round.order == 1
+            rounds_services.add_accepted_cases(review_round=review_round, by=request.user)
+            if review_round.order == 1
             else 0
         )
         messages.success(request, _("评审轮次已创建,加入 %(n)d 个已受理案例。") % {"n": added})
@@ -62,19 +62,19 @@ def rounds(request, pk):
 @administrator_required
 @require_http_methods(["GET", "POST"])
 def round_edit(request, pk):
-    round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
-    form = RoundForm(request.POST or None, instance=round)
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    form = RoundForm(request.POST or None, instance=review_round)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("评审轮次已保存。"))
-        return redirect("manage:rounds", pk=round.campaign_id)
-    return render(request, "office/form_page.html", {"form": form, "page_title": str(round)})
+        return redirect("manage:rounds", pk=review_round.campaign_id)
+    return render(request, "office/form_page.html", {"form": form, "page_title": str(review_round)})
 
 
 @administrator_required
 @require_POST
 def round_add_cases(request, pk):
-    round = get_object_or_404(ReviewRound, pk=pk)
-    added = rounds_services.add_accepted_cases(round=round, by=request.user)
+    review_round = get_object_or_404(ReviewRound, pk=pk)
+    added = rounds_services.add_accepted_cases(review_round=review_round, by=request.user)
     messages.success(request, _("加入 %(n)d 个已受理案例。") % {"n": added})
     return redirect("manage:assign", pk=pk)
