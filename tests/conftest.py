@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -194,7 +195,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def browser():
     executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+    if not (Path(executable).is_file() and os.access(executable, os.X_OK)):
         message = f"Chromium not found at {executable} (set CHROMIUM_PATH)"
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(message)

@@ -228,7 +228,7 @@ def totals(inst, solution):
 def check_valid(inst, solution):
     """What holds for every answer, complete or not."""
     picked = chosen(solution)
-    eligible = set((c, e) for c, e in pairs_of(inst))
+    eligible = set(pairs_of(inst))
     assert set(picked) <= eligible, "a pair outside the eligible (conflict-free) pairs was assigned"
     assert len(set(picked)) == len(picked), "a (case, expert) pair was assigned twice"
     per_expert = np.bincount(solution.pair_expert, minlength=inst.capacity.size)

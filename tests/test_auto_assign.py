@@ -339,7 +339,7 @@ def test_confirming_notifies_each_expert_once(board):
     assert n == 12
     notes = Notification.objects.filter(kind=NotificationKind.EXPERT_ASSIGNED)
     assert notes.count() == len(experts)
-    assert Counter(notes.values_list("recipient_id", flat=True)) == {pk: 1 for pk in experts}
+    assert Counter(notes.values_list("recipient_id", flat=True)) == dict.fromkeys(experts, 1)
     # Each notification lists every case of that expert.
     for note in notes.select_related("recipient"):
         for a in active(board.round):
@@ -418,7 +418,7 @@ def test_fill_gap_after_a_declared_conflict_confirms_the_best_eligible_expert(bo
     assert conflict_reason(filled.expert, case) is None
     rows = active(board.round)
     assert sorted(a.expert_id for a in rows if a.case_id == case.pk) == sorted(
-        set(a.expert_id for a in rows if a.case_id == case.pk)
+        {a.expert_id for a in rows if a.case_id == case.pk}
     )
     assert Counter(a.case_id for a in rows)[case.pk] == 2
     # The best candidate by the solver's costs: least loaded first, then an outside expert when
@@ -499,7 +499,7 @@ def test_auto_view_reports_why_and_assigns_nothing_then_partial_when_ticked(boar
     client = client_of(board.admin)
 
     response = client.post(url("assign-auto", board))
-    levels = dict((text, level) for level, text in messages_of(response))
+    levels = {text: level for level, text in messages_of(response)}
     assert (
         levels["案例“分配测试案例1”仅有 4 名无回避关系且有余量的可选专家,还需 5 名(每案 5 名)。"]
         == "error"

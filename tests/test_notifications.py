@@ -349,12 +349,11 @@ def test_an_event_whose_transaction_rolls_back_writes_and_sends_nothing(
     admin, campaign, unit, members, commit
 ):
     draft = draft_case(campaign, unit, **complete_fields())
-    with commit() as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            submission_services.submit_case(case=draft, by=members["zh"])
-            move_to_organisation(user=members["en"], by=admin, organisation=CountyFactory())
-            assert rows().count() == 3  # written inside the transaction...
-            raise RuntimeError("something later in the same transaction failed")
+    with commit() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        submission_services.submit_case(case=draft, by=members["zh"])
+        move_to_organisation(user=members["en"], by=admin, organisation=CountyFactory())
+        assert rows().count() == 3  # written inside the transaction...
+        raise RuntimeError("something later in the same transaction failed")
     assert callbacks == []  # ...and nothing was left to run after commit
     assert not rows().exists()
     assert mail.outbox == []
