@@ -1,9 +1,9 @@
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 
 
-def accounts_for_listing(*, query: str = "", role: str = "", active: str = ""):
+def accounts_for_listing(*, query: str = "", role: str = "", active: str = "") -> QuerySet[User]:
     qs = User.objects.select_related("organisation__parent").order_by("role", "username")
     if query:
         qs = qs.filter(

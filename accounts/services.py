@@ -34,7 +34,7 @@ class UnitPlan:
     existing: Organisation | None
 
     @property
-    def is_new(self):
+    def is_new(self) -> bool:
         return self.existing is None
 
     def __str__(self):
@@ -118,7 +118,7 @@ def create_account(
     role: str,
     organisation=None,
     phone: str = "",
-):
+) -> User:
     """Create an account with no usable password and invite its owner by email."""
 
     user = User(
@@ -146,7 +146,7 @@ def accept_invitation(*, user, password: str) -> None:
 
 
 @transaction.atomic
-def set_active(*, user, by, active: bool, reason: str = ""):
+def set_active(*, user, by, active: bool, reason: str = "") -> User:
     """Deactivate (no more log-in, history kept) or reactivate an account."""
 
     if user.pk == by.pk and not active:
@@ -167,7 +167,7 @@ def set_active(*, user, by, active: bool, reason: str = ""):
 
 
 @transaction.atomic
-def move_to_organisation(*, user, by, organisation, reason: str = ""):
+def move_to_organisation(*, user, by, organisation, reason: str = "") -> User:
     """Move a locality user to another organisation; recorded and told to the user."""
 
     user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)

@@ -14,6 +14,7 @@ Prints a table and replaces the `bench:assignment` section of BENCHMARKS.md.
 """
 
 import argparse
+import contextlib
 import shlex
 import sys
 import time
@@ -202,10 +203,8 @@ def main(argv=None):
 
     if not args.no_write:
         python = Path(sys.executable)
-        try:
+        with contextlib.suppress(ValueError):  # a Python outside the repository stays absolute
             python = python.relative_to(ROOT)
-        except ValueError:
-            pass
         command = shlex.join([str(python), "bench/assignment.py", *(argv or sys.argv[1:])])
         full = (
             f".venv/bin/python bench/assignment.py --cases {args.cases} "

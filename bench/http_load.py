@@ -16,6 +16,7 @@ happens. Replaces the SQLite or the PostgreSQL part of the `bench:http` section 
 BENCHMARKS.md.
 """
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -292,10 +293,8 @@ def stop(proc):
         os.killpg(proc.pid, signal.SIGTERM)  # gunicorn's own session: master and workers
         proc.wait(timeout=15)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):  # already gone
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=5)
 
 

@@ -79,7 +79,8 @@ def seed(*, cases, experts, reviews, seed, year, quiet=True) -> dict:
     started = time.perf_counter()
     args = ["--cases", cases, "--experts", experts, "--reviews-per-case", reviews]
     args += ["--seed", seed, "--year", year]
-    call_command("seed_demo", *map(str, args), stdout=open(os.devnull, "w") if quiet else None)
+    with Path(os.devnull).open("w") as devnull:
+        call_command("seed_demo", *map(str, args), stdout=devnull if quiet else None)
     seeded = time.perf_counter() - started
     campaign = Campaign.objects.get(year=year, is_demo=True)
     review_round = ReviewRound.objects.get(campaign=campaign)

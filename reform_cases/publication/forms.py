@@ -21,7 +21,7 @@ class ResultsImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         name = upload.name.lower()
-        if not (name.endswith(".csv") or name.endswith(".xlsx")):
+        if not name.endswith((".csv", ".xlsx")):
             raise forms.ValidationError(_("只支持 CSV 或 XLSX 文件。"))
         if upload.size > 5 * 1024 * 1024:
             raise forms.ValidationError(_("文件过大(上限 5 MB)。"))

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from accounts.models import Organisation
 from reform_cases.models import (
@@ -24,7 +24,7 @@ class TierSection:
     listed: int = 0  # public cases of the tier in the whole campaign, whatever the filter
 
     @property
-    def incomplete(self):
+    def incomplete(self) -> bool:
         return self.listed < self.tier.quota
 
 
@@ -40,23 +40,23 @@ class ResultsPage:
     filtered: bool
 
     @property
-    def listed_total(self):
+    def listed_total(self) -> int:
         return sum(s.listed for s in self.sections)
 
     @property
-    def quota_total(self):
+    def quota_total(self) -> int:
         return sum(s.tier.quota for s in self.sections)
 
     @property
-    def incomplete(self):
+    def incomplete(self) -> bool:
         return any(s.incomplete for s in self.sections)
 
     @property
-    def shown_count(self):
+    def shown_count(self) -> int:
         return sum(len(s.cases) for s in self.sections) + len(self.selected)
 
 
-def public_campaigns():
+def public_campaigns() -> QuerySet[Campaign]:
     """Every public campaign, newest first, with its number of listed cases."""
     # annotate() drops Meta.ordering, so the order is explicit.
     return (
@@ -66,16 +66,16 @@ def public_campaigns():
     )
 
 
-def open_calls():
+def open_calls() -> QuerySet[Campaign]:
     """Campaigns whose call for entries is public now."""
     return Campaign.objects.filter(status=CampaignStatus.OPEN, is_demo=False).order_by("-year")
 
 
-def latest_public_campaign():
+def latest_public_campaign() -> Campaign | None:
     return Campaign.objects.public().order_by("-year").first()
 
 
-def public_cases(campaign=None):
+def public_cases(campaign=None) -> QuerySet[Case]:
     qs = (
         Case.objects.public()
         .select_related("organisation", "region", "field", "tier", "campaign")
@@ -100,7 +100,7 @@ def case_meta_line(case) -> str:
     return " · ".join(parts)
 
 
-def tier_counts(campaign):
+def tier_counts(campaign) -> dict[int, int]:
     """{tier_id: number of public cases} for one campaign, in one query."""
     rows = Case.objects.public().filter(campaign=campaign).values("tier_id").annotate(n=Count("id"))
     return {row["tier_id"]: row["n"] for row in rows}
@@ -135,7 +135,7 @@ def results_page(campaign, filtered_cases, *, filtered: bool) -> ResultsPage:
     )
 
 
-def home_overview(campaign):
+def home_overview(campaign) -> list[TierSection]:
     """The latest campaign's tiers with how many of each quota are listed."""
     if campaign is None:
         return []
@@ -145,7 +145,7 @@ def home_overview(campaign):
     ]
 
 
-def results_statistics(campaign):
+def results_statistics(campaign) -> dict:
     """Listed cases by city and by field, per tier, with bar widths for the chart."""
     tiers = list(campaign.tiers.order_by("order"))
     rows = (

@@ -85,7 +85,7 @@ def objections_today(ip: str | None) -> int:
 @transaction.atomic
 def submit_objection(
     *, campaign: Campaign, case=None, name: str, contact: str, text: str, ip=None, upload=None
-):
+) -> Objection:
     """Anyone may object during the notice; at most five a day from one address."""
     campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
     if campaign.status != CampaignStatus.NOTICE or campaign.is_demo:

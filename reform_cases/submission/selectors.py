@@ -1,7 +1,7 @@
 """Reads of the locality's pages and of the formal check."""
 
 import django_filters
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -9,7 +9,7 @@ from accounts.models import Organisation, OrganisationKind
 from reform_cases.models import Campaign, CampaignStatus, Case, CaseStatus, Field
 
 
-def cases_of_organisation(organisation):
+def cases_of_organisation(organisation) -> QuerySet[Case]:
     return (
         Case.objects.filter(organisation=organisation, is_historical=False)
         .select_related("campaign", "field")
@@ -18,12 +18,12 @@ def cases_of_organisation(organisation):
     )
 
 
-def open_campaigns():
+def open_campaigns() -> QuerySet[Campaign]:
     """Campaigns taking submissions now (demo campaigns included, for the embedded default)."""
     return Campaign.objects.filter(status=CampaignStatus.OPEN).order_by("-year", "is_demo")
 
 
-def next_campaign_opening():
+def next_campaign_opening() -> Campaign | None:
     return (
         Campaign.objects.filter(status=CampaignStatus.DRAFT, submission_opens_at__gt=timezone.now())
         .order_by("submission_opens_at")
@@ -31,7 +31,7 @@ def next_campaign_opening():
     )
 
 
-def case_with_details(qs, pk):
+def case_with_details(qs, pk) -> Case:
     return (
         qs.select_related("campaign", "organisation__parent", "region", "field", "tier")
         .prefetch_related("co_organisations", "attachments")
@@ -41,7 +41,7 @@ def case_with_details(qs, pk):
 
 def status_counts(campaign) -> dict:
     rows = Case.objects.filter(campaign=campaign).values("status").annotate(n=Count("id"))
-    counts = {status: 0 for status in CaseStatus.values}
+    counts = dict.fromkeys(CaseStatus.values, 0)
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
 
@@ -70,14 +70,14 @@ class SubmissionFilter(django_filters.FilterSet):
         model = Case
         fields = ["q", "status", "organisation", "city", "field"]
 
-    def search(self, queryset, name, value):
+    def search(self, queryset, name, value) -> QuerySet[Case]:
         return queryset.filter(title__icontains=value.strip()[:100])
 
-    def in_city(self, queryset, name, value):
+    def in_city(self, queryset, name, value) -> QuerySet[Case]:
         return queryset.filter(Q(organisation=value) | Q(organisation__parent=value))
 
 
-def submissions(campaign):
+def submissions(campaign) -> QuerySet[Case]:
     """A campaign's cases for the formal check (drafts are the localities' own business)."""
     return (
         Case.objects.filter(campaign=campaign)

@@ -1,7 +1,8 @@
 """Reads of the assignment pages: the board, proposed assignments, an expert's cases in a round."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 
+from reform_cases.models import Case
 from reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -13,7 +14,7 @@ def proposed_count(review_round: ReviewRound) -> int:
     return Assignment.objects.filter(round=review_round, status=AssignmentStatus.PROPOSED).count()
 
 
-def assignment_board(review_round: ReviewRound, *, only_short: bool = False):
+def assignment_board(review_round: ReviewRound, *, only_short: bool = False) -> QuerySet[Case]:
     """Cases of the round with their active assignments (a queryset: the page paginates it)."""
     cases = (
         review_round.cases.select_related("organisation__parent", "field")
@@ -39,7 +40,7 @@ def assignment_board(review_round: ReviewRound, *, only_short: bool = False):
     return cases
 
 
-def expert_in_round(review_round: ReviewRound, expert):
+def expert_in_round(review_round: ReviewRound, expert) -> list[Assignment]:
     """One expert's assignments in a round with their reviews (for reopening one)."""
     return list(
         Assignment.objects.filter(round=review_round, expert=expert)

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,7 +38,7 @@ def expert_load(review_round: ReviewRound) -> dict[int, int]:
     return {row["expert_id"]: row["n"] for row in rows}
 
 
-def round_experts(review_round: ReviewRound):
+def round_experts(review_round: ReviewRound) -> QuerySet[User]:
     """The experts who may review in this round: members of its panels (all experts if none)."""
     qs = User.objects.filter(role=Role.EXPERT, is_active=True)
     if review_round.panels.exists():

@@ -1,6 +1,6 @@
 """Reads of the expert pages."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Role, User
 from reviews.models import (
@@ -8,7 +8,7 @@ from reviews.models import (
 )
 
 
-def experts_for_listing():
+def experts_for_listing() -> QuerySet[User]:
     return (
         User.objects.filter(role=Role.EXPERT)
         .select_related("expert_profile__affiliation")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from common.exceptions import InvalidTransition
 from reform_cases.campaigns.services import change_campaign_status
-from reform_cases.models import CampaignStatus
+from reform_cases.models import Campaign, CampaignStatus
 from reform_cases.publication.services import open_public_notice
 from reviews.models import (
     RankingBasis,
@@ -33,7 +33,7 @@ def config_for(campaign) -> RankingConfig:
     return config
 
 
-def round_totals(review_round: ReviewRound):
+def round_totals(review_round: ReviewRound) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(case ids, expert ids, totals) of the round's submitted reviews, from the raw scores."""
     criteria = list(
         review_round.campaign.criteria.order_by("order", "pk").values_list(
@@ -299,7 +299,7 @@ def shortlist(
 
 
 @transaction.atomic
-def publish_notice_from_ranking(*, review_round: ReviewRound, by, ends_at):
+def publish_notice_from_ranking(*, review_round: ReviewRound, by, ends_at) -> Campaign:
     """Open the public notice from the final round's locked ranking.
 
     Turns the ranking into each case's (final tier, published rank, score) and hands it

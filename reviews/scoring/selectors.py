@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -24,7 +24,7 @@ SPREAD_FLAG = 15.0
 LIST_LIMIT = 100  # longer lists are counted, and exported with the ranking
 
 
-def my_assignments(expert):
+def my_assignments(expert) -> QuerySet[Assignment]:
     """The expert's confirmed assignments with their review state, newest rounds first."""
     return (
         Assignment.objects.filter(expert=expert, status=AssignmentStatus.CONFIRMED)
@@ -33,7 +33,7 @@ def my_assignments(expert):
     )
 
 
-def workspace(expert):
+def workspace(expert) -> list:
     """{round: [assignment...]} with each assignment's state, and per-round progress."""
     rounds = defaultdict(list)
     for assignment in my_assignments(expert):
@@ -60,7 +60,7 @@ def percent_done(done, total) -> int:
     return int(100 * done / total) if total else 0
 
 
-def assignment_for_expert(expert, pk):
+def assignment_for_expert(expert, pk) -> Assignment:
     return (
         Assignment.objects.select_related(
             "round__campaign", "case__campaign", "case__field", "case__organisation"
@@ -81,7 +81,7 @@ def may_see_others(assignment, review, now=None) -> bool:
     return False
 
 
-def other_reviews(assignment):
+def other_reviews(assignment) -> QuerySet[Review]:
     return (
         Review.objects.filter(
             assignment__round=assignment.round,
@@ -94,7 +94,7 @@ def other_reviews(assignment):
     )
 
 
-def progress(review_round: ReviewRound, now=None):
+def progress(review_round: ReviewRound, now=None) -> dict:
     """Completion, per-expert done / assigned, overdue reviews and widely spread cases.
 
     Counted by the database, so the page costs the same at 50 and at 5,000 cases.

@@ -205,7 +205,8 @@ def ranking_export(request, pk):
              _("是") if e.overridden else "", "、".join(str(FLAG_LABELS.get(f, f)) for f in e.flags)]
             + [e.stability.get(t.code, 0) for t in tiers]
         )  # fmt: skip
-    handle = tempfile.TemporaryFile()
+    # FileResponse closes the file once sent: no context manager here.
+    handle = tempfile.TemporaryFile()  # noqa: SIM115
     workbook.save(handle)
     handle.seek(0)
     return FileResponse(
