@@ -6,6 +6,12 @@ have changed in between.
 """
 
 import secrets
+from collections.abc import Callable
+
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from common.tabular import TableFileError
 
 
 def stash(request, key: str, rows, filename: str) -> str:
@@ -25,3 +31,30 @@ def take(request, key: str):
 
 def discard(request, key: str) -> None:
     request.session.pop(key, None)
+
+
+def upload_step(
+    request,
+    form,
+    *,
+    key: str,
+    read: Callable,
+    preview: Callable,
+    template: str,
+    context: dict | None = None,
+) -> HttpResponse:
+    """The first step of an import: the upload form, or the preview of a readable file.
+
+    `read(data, filename)` returns the numbered rows or raises TableFileError (shown on the
+    file field); `preview(request, rows, filename, token)` renders the checked plan.
+    """
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = read(upload.read(), upload.name)
+        except TableFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            token = stash(request, key, rows, upload.name)
+            return preview(request, rows, upload.name, token)
+    return render(request, template, {"form": form, **(context or {})})

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind, Role, User
 from reform_cases.models import (
+    CASE_SECTIONS,
     Attachment,
     AttachmentKind,
     Campaign,
@@ -201,17 +202,7 @@ def seed_campaign(
                     submitted_at=now - timedelta(days=40),
                     contact_name="联系人",
                     contact_phone="0571-87000000",
-                    **{
-                        part: _text(rng, unit.name, topic, part)
-                        for part in (
-                            "summary",
-                            "background",
-                            "measures",
-                            "results",
-                            "innovation",
-                            "replicability",
-                        )
-                    },
+                    **{part: _text(rng, unit.name, topic, part) for part in CASE_SECTIONS},
                 )
             )
         made = Case.objects.bulk_create(rows, batch_size=1000)

@@ -14,7 +14,6 @@ from accounts.models import Role, User
 from accounts.permissions import administrator_required
 from accounts.selectors import accounts_for_listing
 from common import import_session
-from common.tabular import TableFileError
 
 IMPORT_SESSION_KEY = "account_import"
 
@@ -134,17 +133,14 @@ def account_invite(request, pk):
 @administrator_required
 @require_http_methods(["GET", "POST"])
 def account_import(request):
-    form = AccountImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            rows = read_account_rows(upload.read(), upload.name)
-        except TableFileError as exc:
-            form.add_error("file", str(exc))
-        else:
-            token = import_session.stash(request, IMPORT_SESSION_KEY, rows, upload.name)
-            return _import_preview(request, rows, upload.name, token)
-    return render(request, "office/account_import.html", {"form": form})
+    return import_session.upload_step(
+        request,
+        AccountImportForm(request.POST or None, request.FILES or None),
+        key=IMPORT_SESSION_KEY,
+        read=read_account_rows,
+        preview=_import_preview,
+        template="office/account_import.html",
+    )
 
 
 def _import_preview(request, rows, filename, token):

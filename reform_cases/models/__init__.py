@@ -26,6 +26,7 @@ from reform_cases.models.publication import (
     objection_file_path,
 )
 from reform_cases.models.submission import (
+    CASE_SECTIONS,
     PUBLIC_OUTCOMES,
     Attachment,
     AttachmentDownload,
@@ -43,6 +44,7 @@ from reform_cases.models.submission import (
 )
 
 __all__ = [
+    "CASE_SECTIONS",
     "CORRECTION_LABELS",
     "PUBLIC_CAMPAIGN_STATUSES",
     "PUBLIC_OUTCOMES",

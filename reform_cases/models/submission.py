@@ -53,6 +53,10 @@ def award_label(tier, outcome: str) -> str:
 PUBLIC_OUTCOMES = (CaseOutcome.AWARDED, CaseOutcome.SELECTED)
 
 
+# The text sections of a case, in the order the locality writes them (申报书 order).
+CASE_SECTIONS = ("summary", "background", "measures", "results", "innovation", "replicability")
+
+
 class CaseQuerySet(models.QuerySet):
     def public(self):
         """Cases anyone may read: a public campaign and an award or selection."""

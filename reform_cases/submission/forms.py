@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 from common.forms import ShanghaiDateTimeInput
-from reform_cases.models import AttachmentKind, Case, FormalCheckAction
+from reform_cases.models import CASE_SECTIONS, AttachmentKind, Case, FormalCheckAction
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -47,12 +47,7 @@ class CaseForm(forms.ModelForm):
             "title",
             "field",
             "co_organisations",
-            "summary",
-            "background",
-            "measures",
-            "results",
-            "innovation",
-            "replicability",
+            *CASE_SECTIONS,
             "contact_name",
             "contact_phone",
         ]
@@ -75,15 +70,7 @@ class CaseForm(forms.ModelForm):
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
             Fieldset(_("基本信息"), "title", "field", "co_organisations"),
-            Fieldset(
-                _("案例内容"),
-                "summary",
-                "background",
-                "measures",
-                "results",
-                "innovation",
-                "replicability",
-            ),
+            Fieldset(_("案例内容"), *CASE_SECTIONS),
             Fieldset(_("联系人"), "contact_name", "contact_phone"),
         )
 

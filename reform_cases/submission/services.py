@@ -18,6 +18,7 @@ from notifications.models import NotificationKind
 from notifications.services import notify
 from reform_cases.filetypes import SIGNATURES, check_upload, safe_filename
 from reform_cases.models import (
+    CASE_SECTIONS,
     Attachment,
     AttachmentKind,
     Campaign,
@@ -29,18 +30,7 @@ from reform_cases.models import (
     FormalCheckAction,
 )
 
-REQUIRED_FIELDS = (
-    "title",
-    "field",
-    "summary",
-    "background",
-    "measures",
-    "results",
-    "innovation",
-    "replicability",
-    "contact_name",
-    "contact_phone",
-)
+REQUIRED_FIELDS = ("title", "field", *CASE_SECTIONS, "contact_name", "contact_phone")
 DRAFT_FIELDS = (*REQUIRED_FIELDS, "region")
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024

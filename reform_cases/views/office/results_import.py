@@ -10,7 +10,7 @@ from accounts.permissions import administrator_required
 from common import import_session
 from reform_cases.publication import results_import as publication_results_import
 from reform_cases.publication.forms import ResultsImportForm
-from reform_cases.publication.results_import import ImportFileError, plan_import, read_rows
+from reform_cases.publication.results_import import plan_import, read_rows
 
 SESSION_KEY = "results_import"
 
@@ -18,17 +18,14 @@ SESSION_KEY = "results_import"
 @administrator_required
 @require_http_methods(["GET", "POST"])
 def results_import(request):
-    form = ResultsImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            rows = read_rows(upload.read(), upload.name)
-        except ImportFileError as exc:
-            form.add_error("file", str(exc))
-        else:
-            token = import_session.stash(request, SESSION_KEY, rows, upload.name)
-            return _preview(request, rows, upload.name, token)
-    return render(request, "office/results_import.html", {"form": form})
+    return import_session.upload_step(
+        request,
+        ResultsImportForm(request.POST or None, request.FILES or None),
+        key=SESSION_KEY,
+        read=read_rows,
+        preview=_preview,
+        template="office/results_import.html",
+    )
 
 
 def _preview(request, rows, filename, token):

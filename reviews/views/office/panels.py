@@ -8,7 +8,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role, User
 from accounts.permissions import administrator_required
 from common import import_session
-from common.tabular import TableFileError
 from reform_cases.models import Campaign
 from reviews.models import ExpertProfile, Panel
 from reviews.panels import selectors as panels_selectors
@@ -47,21 +46,23 @@ def expert_edit(request, pk):
 @administrator_required
 @require_http_methods(["GET", "POST"])
 def expert_import(request):
-    form = ExpertImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            rows = read_expert_rows(upload.read(), upload.name)
-        except TableFileError as exc:
-            form.add_error("file", str(exc))
-        else:
-            token = import_session.stash(request, IMPORT_SESSION_KEY, rows, upload.name)
-            return render(
-                request,
-                "office/expert_import_preview.html",
-                {"plan": plan_expert_import(rows), "token": token, "filename": upload.name},
-            )
-    return render(request, "office/form_page.html", {"form": form, "page_title": _("导入专家")})
+    return import_session.upload_step(
+        request,
+        ExpertImportForm(request.POST or None, request.FILES or None),
+        key=IMPORT_SESSION_KEY,
+        read=read_expert_rows,
+        preview=_import_preview,
+        template="office/form_page.html",
+        context={"page_title": _("导入专家")},
+    )
+
+
+def _import_preview(request, rows, filename, token):
+    return render(
+        request,
+        "office/expert_import_preview.html",
+        {"plan": plan_expert_import(rows), "token": token, "filename": filename},
+    )
 
 
 @administrator_required
@@ -73,11 +74,7 @@ def expert_import_apply(request):
         return redirect("manage:expert-import")
     plan = plan_expert_import([(line, row) for line, row in stored["rows"]])
     if not plan.ok:
-        return render(
-            request,
-            "office/expert_import_preview.html",
-            {"plan": plan, "token": stored["token"], "filename": stored["filename"]},
-        )
+        return _import_preview(request, stored["rows"], stored["filename"], stored["token"])
     created = apply_expert_import(plan=plan, by=request.user)
     import_session.discard(request, IMPORT_SESSION_KEY)
     messages.success(request, _("已导入 %(n)d 名专家,邀请邮件已发出。") % {"n": len(created)})
