@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reform_cases.models import Campaign, Case, Tier
 from reviews.models.rounds import ReviewRound
+from reviews.ranking.statistics import DEFAULT_DISAGREEMENT_SD
 
 
 class RankingBasis(models.TextChoices):
@@ -25,7 +26,10 @@ class RankingConfig(models.Model):
         _("排名依据"), max_length=20, choices=RankingBasis.choices, default=RankingBasis.TRIMMED
     )
     disagreement_threshold = models.DecimalField(
-        _("分歧阈值(标准差)"), max_digits=5, decimal_places=2, default=Decimal("15")
+        _("分歧阈值(标准差)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(str(DEFAULT_DISAGREEMENT_SD)),
     )
     min_reviews = models.PositiveSmallIntegerField(_("最少评审份数"), default=3)
     resamples = models.PositiveIntegerField(_("稳定性重抽样次数"), default=1000)

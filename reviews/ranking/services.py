@@ -148,8 +148,7 @@ def compute_ranking(*, review_round: ReviewRound, by) -> list[RankingEntry]:
             entry.final_tier = proposed
         entry.stability = {t.code: round(float(shares[i, j]), 3) for j, t in enumerate(tiers)}
         flags = []
-        # Compared at two decimals, as shown: a spread of 15.00 is not "above 15".
-        if n and float(np.round(agg["std"][i], 2)) > threshold:
+        if n and scoring.is_disagreement(agg["std"][i], threshold):
             flags.append(RankingFlag.DISAGREEMENT)
         if n < config.min_reviews:
             flags.append(RankingFlag.FEW_REVIEWS)

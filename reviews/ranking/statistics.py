@@ -41,6 +41,15 @@ def spread(totals) -> float:
     return float(totals.std(ddof=1)) if totals.size >= 2 else 0.0
 
 
+DEFAULT_DISAGREEMENT_SD = 15.0  # a campaign may set its own (RankingConfig)
+
+
+def is_disagreement(sd: float, threshold: float = DEFAULT_DISAGREEMENT_SD) -> bool:
+    """The experts disagree when the spread, compared at two decimals as shown, exceeds
+    the threshold: a spread of 15.004 shows as 15.00 and is not "above 15"."""
+    return round(float(sd), 2) > threshold
+
+
 # --- aggregates per case ----------------------------------------------------------
 
 TRIM_FROM = 5  # drop the highest and lowest total from this many reviews on

@@ -16,10 +16,7 @@ from reviews.models import (
     Score,
     Visibility,
 )
-from reviews.ranking.statistics import spread
-
-SPREAD_FLAG = 15.0
-
+from reviews.ranking.statistics import is_disagreement, spread
 
 LIST_LIMIT = 100  # longer lists are counted, and exported with the ranking
 
@@ -128,7 +125,7 @@ def progress(review_round: ReviewRound, now=None) -> dict:
         (
             (case_id, spread(values), values)
             for case_id, values in totals.items()
-            if spread(values) > SPREAD_FLAG
+            if is_disagreement(spread(values))
         ),
         key=lambda item: -item[1],
     )
