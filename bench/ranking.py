@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
-from reviews.ranking import statistics as scoring  # noqa: E402
+from reviews.ranking import statistics  # noqa: E402
 
 SECTION = "ranking"
 TARGET_AGGREGATES = 2.0
@@ -48,13 +48,13 @@ def synthetic_reviews(*, cases, reviews, criteria, experts, seed):
 
 def aggregates_and_tiers(case_idx, expert_idx, values, maxima, weights, n_cases, n_experts, quotas):
     """What compute_ranking does before the bootstrap."""
-    totals = scoring.review_totals(values, maxima, weights)
-    agg = scoring.case_aggregates(case_idx, totals, n_cases)
-    normalised_totals, _standardised = scoring.normalise_by_expert(expert_idx, totals, n_experts)
-    normalised = scoring.case_aggregates(case_idx, normalised_totals, n_cases)["mean"]
+    totals = statistics.review_totals(values, maxima, weights)
+    agg = statistics.case_aggregates(case_idx, totals, n_cases)
+    normalised_totals, _standardised = statistics.normalise_by_expert(expert_idx, totals, n_experts)
+    normalised = statistics.case_aggregates(case_idx, normalised_totals, n_cases)["mean"]
     tie_break = [np.nan_to_num(agg["median"], nan=-1e9), -agg["std"]]
-    ranked = scoring.rank_into_tiers(agg["trimmed"], quotas, tie_break=tie_break)
-    plain = scoring.rank_into_tiers(agg["trimmed"], quotas)
+    ranked = statistics.rank_into_tiers(agg["trimmed"], quotas, tie_break=tie_break)
+    plain = statistics.rank_into_tiers(agg["trimmed"], quotas)
     return totals, normalised, ranked, plain
 
 
@@ -98,7 +98,7 @@ def main(argv=None):
     )
     t_boot, shares = best_of(
         args.repeats,
-        lambda: scoring.bootstrap_tiers(
+        lambda: statistics.bootstrap_tiers(
             case_idx, totals, n_cases, quotas, basis="trimmed", resamples=args.resamples
         ),
     )
@@ -138,7 +138,7 @@ def main(argv=None):
         )
         body = (
             "## Ranking arithmetic (issue 7)\n\n"
-            f"`{command}`, run {time.strftime('%Y-%m-%d', time.gmtime())} — pure numpy (`reviews/scoring.py`), "
+            f"`{command}`, run {time.strftime('%Y-%m-%d', time.gmtime())} — pure numpy (`reviews/statistics.py`), "
             "no database; "
             f"{scale}; best of {args.repeats}; numpy {np.__version__}.\n\n"
             f"{table}\n"

@@ -31,7 +31,7 @@ from reform_cases.models import (
     Field,
     Tier,
 )
-from reviews.assignment import proposal as auto_assign
+from reviews.assignment.proposal import propose_assignment
 from reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -44,7 +44,7 @@ from reviews.models import (
     ReviewStatus,
     Score,
 )
-from reviews.ranking import services as ranking
+from reviews.ranking import services as ranking_services
 from reviews.ranking.statistics import review_totals
 from reviews.rounds import services as rounds_services
 
@@ -252,9 +252,7 @@ def seed_campaign(
         review_round.panels.add(panel)
         review_round.cases.add(*made)
 
-    proposal = auto_assign.propose_assignment(
-        review_round=review_round, by=admin, accept_partial=True
-    )
+    proposal = propose_assignment(review_round=review_round, by=admin, accept_partial=True)
     Assignment.objects.filter(round=review_round, status=AssignmentStatus.PROPOSED).update(
         status=AssignmentStatus.CONFIRMED, confirmed_at=now
     )
@@ -307,6 +305,6 @@ def seed_campaign(
         )
         Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.RANKING)
     log(f"reviews: {len(reviews)} ({time.perf_counter() - started:.1f}s)")
-    ranking.compute_ranking(review_round=review_round, by=admin)
+    ranking_services.compute_ranking(review_round=review_round, by=admin)
     log(f"ranking done ({time.perf_counter() - started:.1f}s)")
     return campaign

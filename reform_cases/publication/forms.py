@@ -1,8 +1,8 @@
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import form_helper
 from reform_cases.models import ObjectionStatus
 
 
@@ -14,16 +14,15 @@ class ResultsImportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
+        self.helper = form_helper(("preview", _("预览变更")))
         self.helper.form_enctype = "multipart/form-data"
-        self.helper.add_input(Submit("preview", _("预览变更")))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         name = upload.name.lower()
         if not name.endswith((".csv", ".xlsx")):
             raise forms.ValidationError(_("只支持 CSV 或 XLSX 文件。"))
-        if upload.size > 5 * 1024 * 1024:
+        if upload.size > settings.IMPORT_MAX_BYTES:  # the limit common.tabular applies too
             raise forms.ValidationError(_("文件过大(上限 5 MB)。"))
         return upload
 

@@ -25,7 +25,7 @@ from reviews.models import (
     Score,
     TierOverride,
 )
-from reviews.ranking import statistics as scoring
+from reviews.ranking import statistics
 
 
 def config_for(campaign) -> RankingConfig:
@@ -63,7 +63,7 @@ def round_totals(review_round: ReviewRound) -> tuple[np.ndarray, np.ndarray, np.
         matrix[i][column[criterion_id]] = float(value or 0)
     if not criteria or not cases:
         return np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([])
-    totals = scoring.review_totals(
+    totals = statistics.review_totals(
         np.array(matrix),
         np.array([float(m) for _p, m, _w in criteria]),
         np.array([float(w) for _p, _m, w in criteria]),
@@ -100,11 +100,11 @@ def compute_ranking(*, review_round: ReviewRound, by) -> list[RankingEntry]:
     _experts, expert_idx = _index(review_experts.tolist())
     n_cases = len(case_ids)
 
-    agg = scoring.case_aggregates(case_idx, totals, n_cases)
-    normalised_totals, _standardised = scoring.normalise_by_expert(
+    agg = statistics.case_aggregates(case_idx, totals, n_cases)
+    normalised_totals, _standardised = statistics.normalise_by_expert(
         expert_idx, totals, len(_experts)
     )
-    normalised = scoring.case_aggregates(case_idx, normalised_totals, n_cases)["mean"]
+    normalised = statistics.case_aggregates(case_idx, normalised_totals, n_cases)["mean"]
     basis = {
         RankingBasis.TRIMMED: agg["trimmed"],
         RankingBasis.MEAN: agg["mean"],
@@ -113,9 +113,9 @@ def compute_ranking(*, review_round: ReviewRound, by) -> list[RankingEntry]:
     }[config.basis]
     quotas = [t.quota for t in tiers]
     tie_break = [np.nan_to_num(agg["median"], nan=-1e9), -agg["std"]] if config.tie_break else None
-    ranked = scoring.rank_into_tiers(basis, quotas, tie_break=tie_break)
+    ranked = statistics.rank_into_tiers(basis, quotas, tie_break=tie_break)
     if config.basis == RankingBasis.NORMALISED:
-        shares = scoring.bootstrap_tiers(
+        shares = statistics.bootstrap_tiers(
             case_idx,
             normalised_totals,
             n_cases,
@@ -124,7 +124,7 @@ def compute_ranking(*, review_round: ReviewRound, by) -> list[RankingEntry]:
             resamples=config.resamples,
         )
     else:
-        shares = scoring.bootstrap_tiers(
+        shares = statistics.bootstrap_tiers(
             case_idx, totals, n_cases, quotas, basis=config.basis, resamples=config.resamples
         )
 
@@ -148,7 +148,7 @@ def compute_ranking(*, review_round: ReviewRound, by) -> list[RankingEntry]:
             entry.final_tier = proposed
         entry.stability = {t.code: round(float(shares[i, j]), 3) for j, t in enumerate(tiers)}
         flags = []
-        if n and scoring.is_disagreement(agg["std"][i], threshold):
+        if n and statistics.is_disagreement(agg["std"][i], threshold):
             flags.append(RankingFlag.DISAGREEMENT)
         if n < config.min_reviews:
             flags.append(RankingFlag.FEW_REVIEWS)

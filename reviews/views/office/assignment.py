@@ -12,10 +12,10 @@ from accounts.models import Role, User
 from accounts.permissions import administrator_required
 from common.forms import ReasonForm
 from reform_cases.models import Case
-from reviews.assignment import proposal as auto_assign
 from reviews.assignment import selectors as assignment_selectors
 from reviews.assignment import services as assignment_services
 from reviews.assignment.conflicts import conflict_table
+from reviews.assignment.proposal import fill_gap, propose_assignment
 from reviews.models import Assignment, ReviewRound
 
 BOARD_PAGE_SIZE = 50
@@ -161,7 +161,7 @@ def conflict_record(request, pk):
 @require_POST
 def assign_auto(request, pk):
     review_round = get_object_or_404(ReviewRound, pk=pk)
-    proposal = auto_assign.propose_assignment(
+    proposal = propose_assignment(
         review_round=review_round,
         by=request.user,
         accept_partial=request.POST.get("accept_partial") == "on",
@@ -199,7 +199,7 @@ def assign_fill_gap(request, pk):
     except (ValueError, Case.DoesNotExist):
         raise Http404 from None
     try:
-        assignment = auto_assign.fill_gap(review_round=review_round, case=case, by=request.user)
+        assignment = fill_gap(review_round=review_round, case=case, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -16,7 +16,7 @@ from accounts.permissions import administrator_required
 from reform_cases.models import CampaignStatus, Tier
 from reform_cases.publication.exports import XLSX_TYPE
 from reviews.models import RankingBasis, RankingEntry, RankingFlag, ReviewRound, TierOverride
-from reviews.ranking import services as ranking
+from reviews.ranking import services as ranking_services
 from reviews.ranking.forms import NoticeForm
 
 PAGE_SIZE = 250
@@ -52,7 +52,7 @@ def ranking_page(request, pk):
     sort = request.GET.get("sort", "rank")
     page = Paginator(_entries(review_round, sort), PAGE_SIZE).get_page(request.GET.get("page"))
     tiers = list(review_round.campaign.tiers.order_by("order"))
-    config = ranking.config_for(review_round.campaign)
+    config = ranking_services.config_for(review_round.campaign)
     for entry in page:
         entry.flag_labels = [FLAG_LABELS.get(f, f) for f in entry.flags]
         entry.stability_text = " · ".join(
@@ -65,7 +65,7 @@ def ranking_page(request, pk):
     )
     return render(
         request,
-        "office/ranking.html",
+        "office/ranking_services.html",
         {
             "round": review_round,
             "page": page,
@@ -87,10 +87,10 @@ def ranking_compute(request, pk):
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     basis = request.POST.get("basis")
     if basis in RankingBasis.values:
-        config = ranking.config_for(review_round.campaign)
+        config = ranking_services.config_for(review_round.campaign)
         config.basis = basis
         config.save(update_fields=["basis"])
-    entries = ranking.compute_ranking(review_round=review_round, by=request.user)
+    entries = ranking_services.compute_ranking(review_round=review_round, by=request.user)
     messages.success(request, _("排名已计算:%(n)d 个案例。") % {"n": len(entries)})
     return redirect("manage:ranking", pk=pk)
 
@@ -99,7 +99,7 @@ def ranking_compute(request, pk):
 @require_POST
 def ranking_tie_break(request, pk):
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
-    ranking.set_tie_break(
+    ranking_services.set_tie_break(
         review_round=review_round, by=request.user, apply=request.POST.get("apply") == "1"
     )
     messages.success(request, _("已重新计算排名。"))
@@ -120,7 +120,7 @@ def ranking_override(request, pk, entry_pk):
         except (ValueError, Tier.DoesNotExist):
             raise Http404 from None
     try:
-        ranking.override_tier(
+        ranking_services.override_tier(
             entry=entry, by=request.user, tier=tier, reason=request.POST.get("reason", "")[:2000]
         )
     except ValidationError as exc:
@@ -137,7 +137,7 @@ def ranking_override(request, pk, entry_pk):
 def ranking_lock(request, pk):
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     try:
-        over = ranking.lock_ranking(
+        over = ranking_services.lock_ranking(
             review_round=review_round, by=request.user, note=request.POST.get("note", "")[:1000]
         )
     except ValidationError as exc:
@@ -164,7 +164,7 @@ def ranking_shortlist(request, pk):
         messages.error(request, _("请选择下一轮并填写入围数量。"))
         return redirect("manage:ranking", pk=pk)
     try:
-        n = ranking.shortlist(
+        n = ranking_services.shortlist(
             review_round=review_round,
             target=target,
             by=request.user,
@@ -231,7 +231,7 @@ def ranking_notice(request, pk):
         messages.error(request, _("请填写有效的公示截止时间。"))
         return redirect("manage:ranking", pk=pk)
     try:
-        ranking.publish_notice_from_ranking(
+        ranking_services.publish_notice_from_ranking(
             review_round=review_round, by=request.user, ends_at=form.cleaned_data["ends_at"]
         )
     except ValidationError as exc:
