@@ -213,7 +213,7 @@ def main(argv=None):
         body = (
             "## Reviewer assignment (issue 6)\n\n"
             f"`{command}` (= `{full}`), run {date.today().isoformat()} — pure arrays "
-            f"(`reviews/assignment.py`), no database; OR-Tools {ortools.__version__}, "
+            f"(`reviews/assignment/solver.py`), no database; OR-Tools {ortools.__version__}, "
             f"numpy {np.__version__}. {machine_line()}\n\n"
             f"{scale}.\n\n"
             f"{table}\n\n"

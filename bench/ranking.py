@@ -138,7 +138,7 @@ def main(argv=None):
         )
         body = (
             "## Ranking arithmetic (issue 7)\n\n"
-            f"`{command}`, run {time.strftime('%Y-%m-%d', time.gmtime())} — pure numpy (`reviews/statistics.py`), "
+            f"`{command}`, run {time.strftime('%Y-%m-%d', time.gmtime())} — pure numpy (`reviews/ranking/statistics.py`), "
             "no database; "
             f"{scale}; best of {args.repeats}; numpy {np.__version__}.\n\n"
             f"{table}\n"

@@ -69,7 +69,7 @@ PYTEST_ARGS=("$@")
 sqlite_rc=0
 run_pytest "SQLite, locmem cache" env -u DATABASE_URL -u REDIS_URL || sqlite_rc=$?
 
-export REQUIRE_WORKER=1 # only the PostgreSQL run: tests/test_worker.py must run there, not skip
+export REQUIRE_WORKER=1 # only the PostgreSQL run: tests/notifications/test_worker.py must run there, not skip
 pg_rc=0
 run_pytest "PostgreSQL + Redis" \
     env DATABASE_URL="$PG_DATABASE_URL" REDIS_URL="$PG_REDIS_URL" || pg_rc=$?

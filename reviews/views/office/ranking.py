@@ -65,7 +65,7 @@ def ranking_page(request, pk):
     )
     return render(
         request,
-        "office/ranking_services.html",
+        "office/ranking.html",
         {
             "round": review_round,
             "page": page,
