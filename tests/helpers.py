@@ -1,10 +1,17 @@
-"""Shared helpers for the tests (plain functions; fixtures live in conftest.py)."""
+"""Helpers that read or sign in, shared by the tests (plain functions).
+
+Test data is built in tests/factories.py; fixtures live in conftest.py.
+"""
 
 import csv
 import re
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind
 from reform_cases.models import Case, Field, Tier
@@ -58,14 +65,38 @@ def section(html: str, element_id: str) -> str:
     return match.group(1) if match else ""
 
 
-def write_csv(path: Path, rows, *, encoding="utf-8", header=True):
-    lines = []
-    if header:
-        lines.append(["year", "tier", "title", "units", "region", "field", "evidence"])
-    lines.extend(rows)
-    with path.open("w", encoding=encoding, newline="") as f:
-        csv.writer(f).writerows(lines)
-    return path
-
-
 ROLES = ("anonymous", "locality", "other_locality", "expert", "administrator", "deactivated")
+
+
+def messages_of(response) -> list[tuple[str, str]]:
+    """(level tag, text) of the messages the request queued."""
+    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+
+
+def message_text(response) -> str:
+    return " ".join(text for _, text in messages_of(response))
+
+
+def client_of(user):
+    """A Client signed in as `user`; `client.user` is the user."""
+    client = Client()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def score_url(assignment):
+    return reverse("reviews:score", kwargs={"pk": assignment.pk})
+
+
+def shanghai(dt, fmt="%Y-%m-%d %H:%M"):
+    return timezone.localtime(dt).strftime(fmt)
+
+
+def expert_row(html, name):
+    """(done / assigned, drafts) of the expert's row on the progress page."""
+    match = re.search(
+        rf"<tr><td><a [^>]*>{re.escape(name)}</a></td><td>([^<]*)</td><td>([^<]*)</td>", html
+    )
+    assert match, f"no row for {name}"
+    return match.group(1), match.group(2), match.end()
