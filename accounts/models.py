@@ -178,9 +178,9 @@ class AccountEventKind(models.TextChoices):
 class AccountEvent(models.Model):
     """What happened to an account, by whom and when; kept when the account is deactivated."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_events")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="account_events")
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(_("事件"), max_length=30, choices=AccountEventKind.choices)
     note = models.TextField(_("说明"), blank=True)

@@ -6,7 +6,17 @@ publication, corrections), so they are read-only here.
 
 from django.contrib import admin
 
-from reform_cases.models import Campaign, Case, CaseEvent, Correction, Field, Tier
+from common.admin import RecordAdmin, RecordInline
+from reform_cases.models import (
+    Campaign,
+    CampaignStatusChange,
+    Case,
+    CaseEvent,
+    Correction,
+    Field,
+    Objection,
+    Tier,
+)
 
 
 class TierInline(admin.TabularInline):
@@ -29,14 +39,9 @@ class FieldAdmin(admin.ModelAdmin):
     search_fields = ("name", "name_en")
 
 
-class CaseEventInline(admin.TabularInline):
+class CaseEventInline(RecordInline):
     model = CaseEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ("kind", "actor", "note", "at")
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = readonly_fields = ("kind", "actor", "note", "at")
 
 
 @admin.register(Case)
@@ -76,17 +81,33 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Correction)
-class CorrectionAdmin(admin.ModelAdmin):
+class CorrectionAdmin(RecordAdmin):
     list_display = ("at", "case", "field_name", "old_value", "new_value", "actor")
     list_filter = ("campaign",)
     search_fields = ("case__title", "reason")
     list_select_related = ("case", "actor")
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(CaseEvent)
+class CaseEventAdmin(RecordAdmin):
+    list_display = ("at", "case", "kind", "actor", "note")
+    list_filter = ("kind", "case__campaign")
+    search_fields = ("case__title", "note")
+    list_select_related = ("case", "actor")
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+
+@admin.register(CampaignStatusChange)
+class CampaignStatusChangeAdmin(RecordAdmin):
+    list_display = ("at", "campaign", "from_status", "to_status", "actor", "note")
+    list_filter = ("campaign",)
+    list_select_related = ("campaign", "actor")
+
+
+@admin.register(Objection)
+class ObjectionAdmin(RecordAdmin):
+    """Objections are answered on the publication pages; here they are only read."""
+
+    list_display = ("created_at", "campaign", "case", "name", "status", "answered_at")
+    list_filter = ("campaign", "status")
+    search_fields = ("name", "text", "case__title")
+    list_select_related = ("campaign", "case")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
+from common.admin import RecordAdmin, RecordInline
 from reviews.models import (
     Assignment,
     Conflict,
@@ -9,7 +10,11 @@ from reviews.models import (
     Panel,
     Pledge,
     Review,
+    ReviewEvent,
     ReviewRound,
+    RoundEvent,
+    Score,
+    TierOverride,
 )
 from reviews.rounds.services import rubric_locked
 
@@ -82,18 +87,49 @@ class AssignmentAdmin(admin.ModelAdmin):
         return False
 
 
+class ScoreInline(RecordInline):
+    model = Score
+    fields = readonly_fields = ("criterion", "value", "comment")
+
+
+class ReviewEventInline(RecordInline):
+    model = ReviewEvent
+    fields = readonly_fields = ("kind", "actor", "note", "at")
+
+
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(RecordAdmin):
     """Read-only: scores change only through the expert's page and recorded reopenings."""
 
     list_display = ("assignment", "status", "total", "submitted_at")
     list_filter = ("status",)
+    list_select_related = ("assignment__expert", "assignment__case")
+    inlines = [ScoreInline, ReviewEventInline]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(ReviewEvent)
+class ReviewEventAdmin(RecordAdmin):
+    list_display = ("at", "review", "kind", "actor", "note")
+    list_filter = ("kind",)
+    list_select_related = ("review__assignment__expert", "review__assignment__case", "actor")
+
+
+@admin.register(TierOverride)
+class TierOverrideAdmin(RecordAdmin):
+    list_display = ("at", "entry", "old_tier", "new_tier", "actor", "reason")
+    list_filter = ("entry__round",)
+    search_fields = ("entry__case__title", "reason")
+    list_select_related = ("entry__round__campaign", "entry__case", "old_tier", "new_tier", "actor")
+
+
+@admin.register(RoundEvent)
+class RoundEventAdmin(RecordAdmin):
+    """What the office did to a round's assignment and ranking; written by the services."""
+
+    list_display = ("at", "round", "kind", "actor", "note")
+    list_filter = ("kind", "round")
+    search_fields = ("note",)
+    list_select_related = ("round__campaign", "actor")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -57,7 +57,8 @@ def published_fixtures_for_module(django_db_setup, django_db_blocker):
         yield
     finally:
         with django_db_blocker.unblock():
-            Case.objects.all().delete()  # with events, corrections and co-organisations
+            # The fixtures hold no events or corrections (those would protect the cases).
+            Case.objects.all().delete()  # with their co-organisations
             Campaign.objects.all().delete()  # with tiers
             Field.objects.all().delete()
             Organisation.objects.filter(parent__isnull=False).delete()

@@ -10,6 +10,7 @@ Sections:
   profiles, the rubric, open rounds, confirmed assignments, reviews through the services;
 * ranking: a campaign being ranked, closed rounds whose reviews are written straight with
   the ORM (bulk_create);
+* the award's records: ranking entries, tier overrides and round events;
 * files to import.
 
 Reading helpers (fixture look-ups, reference CSV rows, messages, page sections) are in
@@ -44,10 +45,14 @@ from reviews.models import (
     AssignmentStatus,
     Criterion,
     ExpertProfile,
+    RankingEntry,
     Review,
     ReviewRound,
     ReviewStatus,
+    RoundEvent,
+    RoundEventKind,
     Score,
+    TierOverride,
     Visibility,
 )
 from reviews.scoring import services as scoring_services
@@ -543,6 +548,30 @@ def bulk_cases(campaign, n, *, organisation=None, prefix="批量案例"):
             )
         )
     return Case.objects.bulk_create(objs, batch_size=1000)
+
+
+# --- the award's records: rows the services write, built here straight with the ORM --------
+
+
+def ranking_entry(round, case, tier, *, rank=1):
+    """`case` ranked in `round`, with `tier` proposed and final."""
+    return RankingEntry.objects.create(
+        round=round, case=case, rank=rank, n_reviews=3, proposed_tier=tier, final_tier=tier
+    )
+
+
+def tier_override(entry, *, by, to, reason="评审组合议后调整。"):
+    """A recorded manual change of `entry`'s tier to `to`."""
+    override = TierOverride.objects.create(
+        entry=entry, actor=by, old_tier=entry.final_tier, new_tier=to, reason=reason
+    )
+    entry.final_tier, entry.overridden = to, True
+    entry.save(update_fields=["final_tier", "overridden"])
+    return override
+
+
+def round_event(round, *, by, kind=RoundEventKind.RANKING_COMPUTED, note=""):
+    return RoundEvent.objects.create(round=round, actor=by, kind=kind, note=note)
 
 
 # --- files to import -----------------------------------------------------------------------

@@ -78,6 +78,7 @@ class BaseTierFormSet(forms.BaseInlineFormSet):
 
     def clean(self):
         super().clean()
+        errors = self._referenced_tiers_marked_for_deletion()
         seen = {"order": set(), "code": set(), "name": set()}
         live = 0
         for form in self.forms:
@@ -96,7 +97,28 @@ class BaseTierFormSet(forms.BaseInlineFormSet):
             if form.cleaned_data.get("quota") == 0:
                 form.add_error("quota", _("名额至少为 1。"))
         if live == 0:
-            raise forms.ValidationError(_("请至少设置一个奖项等次。"))
+            errors.append(forms.ValidationError(_("请至少设置一个奖项等次。")))
+        if errors:
+            raise forms.ValidationError(errors)
+
+    def _referenced_tiers_marked_for_deletion(self) -> list[forms.ValidationError]:
+        """A tier that a case, a ranking entry or a tier override points at cannot be deleted."""
+        marked = {
+            form.instance.pk: form.initial.get("name") or form.instance.name
+            for form in self.initial_forms
+            if form.cleaned_data.get("DELETE")
+        }
+        if not marked:
+            return []
+        used = Tier.objects.filter(pk__in=marked).referenced().values_list("pk", flat=True)
+        return [
+            forms.ValidationError(
+                _("“%(name)s”已被案例或排名使用,不能删除。"),
+                code="tier_referenced",
+                params={"name": marked[pk]},
+            )
+            for pk in sorted(used)
+        ]
 
 
 TierFormSet = forms.inlineformset_factory(

@@ -150,7 +150,34 @@ class Campaign(models.Model):
         )
 
 
-class TierManager(models.Manager):
+def _protecting_relations(model):
+    """The reverse relations whose rows forbid deleting a row of `model` (on_delete=PROTECT).
+
+    Read from the model registry so that this app names no app that depends on it.
+    """
+    return [
+        rel
+        for rel in model._meta.get_fields(include_hidden=True)
+        if rel.auto_created
+        and not rel.concrete
+        and getattr(rel, "on_delete", None) is models.PROTECT
+    ]
+
+
+def _referencing_rows(rel, target):
+    return rel.related_model._base_manager.filter(**{rel.field.name: target})
+
+
+class TierQuerySet(models.QuerySet):
+    def referenced(self):
+        """Tiers that something points at and so cannot be deleted (see `Tier.is_referenced`)."""
+        condition = Q(pk__in=[])
+        for rel in _protecting_relations(self.model):
+            condition |= Q(models.Exists(_referencing_rows(rel, models.OuterRef("pk"))))
+        return self.filter(condition)
+
+
+class TierManager(models.Manager.from_queryset(TierQuerySet)):
     def get_by_natural_key(self, code, *campaign_key):
         return self.get(code=code, campaign=Campaign.objects.get_by_natural_key(*campaign_key))
 
@@ -193,6 +220,14 @@ class Tier(models.Model):
             return self.name_en
         return self.name
 
+    @property
+    def is_referenced(self) -> bool:
+        """Used by a case, by a ranking entry (proposed or final tier) or by a tier override
+        (old or new tier): the rows that protect the tier from deletion."""
+        if self.pk is None:
+            return False
+        return any(_referencing_rows(rel, self).exists() for rel in _protecting_relations(Tier))
+
 
 def campaign_file_path(instance, filename):
     return f"campaigns/{instance.campaign_id}/{filename}"
@@ -223,11 +258,11 @@ class CampaignFile(models.Model):
 class CampaignStatusChange(models.Model):
     """Every status change of a campaign: who, when, from, to and why."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="status_changes")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="status_changes")
     from_status = models.CharField(max_length=20, choices=CampaignStatus.choices)
     to_status = models.CharField(max_length=20, choices=CampaignStatus.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     note = models.TextField(_("说明"), blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True)

@@ -22,8 +22,8 @@ CORRECTION_LABELS = {
 class Correction(models.Model):
     """A recorded change to public data: who, when, old → new, why. Listed publicly."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="corrections")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="corrections")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="corrections")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="corrections")
     field_name = models.CharField(_("更正项"), max_length=40)
     old_value = models.TextField(_("原内容"), blank=True)
     new_value = models.TextField(_("新内容"), blank=True)
@@ -32,7 +32,7 @@ class Correction(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     at = models.DateTimeField(_("时间"), auto_now_add=True)
@@ -63,13 +63,13 @@ def objection_file_path(instance, filename):
 class Objection(models.Model):
     """An objection raised by anyone during the public notice (公示), answered in writing."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="objections")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="objections")
     case = models.ForeignKey(
         Case,
         verbose_name=_("涉及案例"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="objections",
     )
     name = models.CharField(_("姓名或单位"), max_length=100)
@@ -84,7 +84,7 @@ class Objection(models.Model):
     )
     answer = models.TextField(_("书面答复"), blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
 

@@ -221,12 +221,12 @@ class FormalCheckAction(models.TextChoices):
 class CaseEvent(models.Model):
     """Every transition of a case: who, when and why."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     kind = models.CharField(_("事件"), max_length=30, choices=CaseEventKind.choices)

@@ -23,6 +23,8 @@ from reviews.models.ranking import (
 from reviews.models.rounds import (
     Criterion,
     ReviewRound,
+    RoundEvent,
+    RoundEventKind,
     Visibility,
 )
 from reviews.models.scoring import (
@@ -56,6 +58,8 @@ __all__ = [
     "ReviewEventKind",
     "ReviewRound",
     "ReviewStatus",
+    "RoundEvent",
+    "RoundEventKind",
     "Score",
     "TierOverride",
     "Visibility",

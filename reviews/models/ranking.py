@@ -69,10 +69,10 @@ class RankingEntry(models.Model):
     basis_value = models.FloatField(null=True)
     rank = models.PositiveIntegerField(null=True)
     proposed_tier = models.ForeignKey(
-        Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     final_tier = models.ForeignKey(
-        Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     overridden = models.BooleanField(default=False)
     flags = models.JSONField(default=list)
@@ -94,15 +94,15 @@ class RankingEntry(models.Model):
 class TierOverride(models.Model):
     """A manual change of a proposed tier: who, when, old → new and why."""
 
-    entry = models.ForeignKey(RankingEntry, on_delete=models.CASCADE, related_name="overrides")
+    entry = models.ForeignKey(RankingEntry, on_delete=models.PROTECT, related_name="overrides")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     old_tier = models.ForeignKey(
-        Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     new_tier = models.ForeignKey(
-        Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reason = models.TextField(_("理由"))
     at = models.DateTimeField(auto_now_add=True)

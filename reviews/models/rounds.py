@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -83,3 +84,34 @@ class ReviewRound(models.Model):
 
     def is_open(self, now):
         return self.opens_at <= now <= self.closes_at
+
+
+class RoundEventKind(models.TextChoices):
+    RANKING_COMPUTED = "ranking_computed", _("计算排名")
+    TIE_BREAK_CHANGED = "tie_break_changed", _("调整并列处理")
+    BASIS_CHANGED = "basis_changed", _("调整排名依据")
+    SHORTLISTED = "shortlisted", _("入围下一轮")
+    ASSIGNMENT_REMOVED = "assignment_removed", _("移除评审分配")
+    RANKING_LOCKED = "ranking_locked", _("锁定排名")
+    RANKING_REOPENED = "ranking_reopened", _("重新开放排名")
+
+
+class RoundEvent(models.Model):
+    """What the office did to a round's assignment or ranking: who, when, what and why."""
+
+    round = models.ForeignKey(ReviewRound, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("事件"), max_length=30, choices=RoundEventKind.choices)
+    note = models.TextField(_("说明"), blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("轮次记录")
+        verbose_name_plural = _("轮次记录")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        when = f" {self.at:%Y-%m-%d}" if self.at else ""
+        return f"{self.round} {self.get_kind_display()}{when}"

@@ -56,7 +56,7 @@ class Review(models.Model):
 
 
 class Score(models.Model):
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="scores")
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
     value = models.DecimalField(_("得分"), max_digits=5, decimal_places=1, null=True, blank=True)
     comment = models.CharField(_("评语"), max_length=1000, blank=True)
@@ -83,15 +83,17 @@ class ReviewEventKind(models.TextChoices):
 class ReviewEvent(models.Model):
     """Submissions and reopenings of a review, with who, when and why."""
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="events")
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(max_length=20, choices=ReviewEventKind.choices)
     note = models.TextField(blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("评审意见记录")
+        verbose_name_plural = _("评审意见记录")
         ordering = ["at", "pk"]
 
     def __str__(self):
