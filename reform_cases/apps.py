@@ -7,6 +7,10 @@ class ReformCasesConfig(AppConfig):
     verbose_name = _("评选活动与案例")
 
     def ready(self):
+        # Named rules are registered on import, so that templates can test them by name.
         from reform_cases import signals
+        from reform_cases.campaigns import rules as _campaign_rules  # noqa: F401
+        from reform_cases.publication import rules as _publication_rules  # noqa: F401
+        from reform_cases.submission import rules as _submission_rules  # noqa: F401
 
         signals.connect()

@@ -19,3 +19,8 @@ class ReviewsConfig(AppConfig):
         from reform_cases.access import register_expert_rule
 
         register_expert_rule(assigned_case_ids)
+        # Named rules are registered on import, so that templates can test them by name.
+        from reviews.assignment import rules as _assignment_rules  # noqa: F401
+        from reviews.panels import rules as _panel_rules  # noqa: F401
+        from reviews.ranking import rules as _ranking_rules  # noqa: F401
+        from reviews.rounds import rules as _round_rules  # noqa: F401

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "axes",
+    "rules",  # named predicates: {% load rules %} in templates
     "accounts",
     "reform_cases",
     "reviews",

@@ -1,13 +1,15 @@
 """Campaign state changes: each checks its invariants, records itself, and runs in one transaction."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from common.exceptions import InvalidTransition
 from common.timefmt import local_datetime
+from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.filetypes import SIGNATURES, safe_filename
 from reform_cases.models import (
     Campaign,
@@ -36,11 +38,37 @@ BACKWARD = {
     S.RANKING: S.REVIEWING,
     S.LOCKED: S.RANKING,
 }
-EDITABLE_STATUSES = (S.DRAFT, S.OPEN, S.CHECKING, S.REVIEWING, S.RANKING)
+OWNED_MESSAGES = {
+    "lock_ranking": _lazy("锁定排名请在排名页面操作:那里会先检查排名已计算、边界并列已决定。"),
+    "reopen_ranking": _lazy("重新开放排名请在排名页面填写理由后操作。"),
+    "publish_notice_from_ranking": _lazy("发布公示请在排名页面操作。"),
+    "publish_results": _lazy(
+        "发布评选结果请使用本页的“发布评选结果”按钮(公示期结束且异议均已答复后)。"
+    ),
+}
+
+
+OWNED_HINTS = {
+    "lock_ranking": _lazy("锁定排名请在最后一轮的排名页面进行。"),
+    "reopen_ranking": _lazy("如需修改已锁定的排名,请在排名页面填写理由后重新开放排名。"),
+    "publish_notice_from_ranking": _lazy(
+        "发布公示请在最后一轮的排名页面进行(等次和名次会复制到案例)。"
+    ),
+}
+
+
+def owned_steps(campaign: Campaign) -> list[str]:
+    """Where the next steps that have a page of their own are taken (publication has a button here)."""
+    return [
+        str(OWNED_HINTS[name])
+        for (current, _target), name in campaign_rules.OWNED_TRANSITIONS.items()
+        if current == campaign.status and name in OWNED_HINTS
+    ]
 
 
 def allowed_targets(campaign: Campaign) -> list[str]:
-    return [t for t in (FORWARD.get(campaign.status), BACKWARD.get(campaign.status)) if t]
+    """Statuses the generic status form may move `campaign` to."""
+    return campaign_rules.form_targets(campaign, FORWARD, BACKWARD)
 
 
 def _check_invariants(campaign: Campaign, target: str, *, confirm: bool, note: str) -> None:
@@ -78,15 +106,52 @@ def _check_invariants(campaign: Campaign, target: str, *, confirm: bool, note: s
         pending = counts.get(CaseStatus.SUBMITTED, 0)
         if pending:
             raise InvalidTransition(_("还有 %(n)d 个已提交的案例未完成形式审查。") % {"n": pending})
+        # A returned case must not be left dangling: the locality could neither revise it
+        # (the formal check is over) nor learn that it is out.
+        returned = counts.get(CaseStatus.RETURNED, 0)
+        if returned:
+            raise InvalidTransition(
+                _(
+                    "还有 %(n)d 个退回修改的案例:请等待其重新提交并完成审查,"
+                    "或将其标为不予受理(申报单位会收到通知),再进入专家评审。"
+                )
+                % {"n": returned}
+            )
 
 
 @transaction.atomic
 def change_campaign_status(
     *, campaign: Campaign, by, to: str, confirm: bool = False, note: str = ""
 ) -> Campaign:
-    """Move a campaign to the next (or previous) status of the award."""
+    """Move a campaign to the next (or previous) status of the award: the status form's path.
+
+    The transitions that belong to a service of their own (`OWNED_TRANSITIONS`: lock,
+    reopen, notice, publication) are refused here, so that none is made around its checks.
+    """
+    if not campaign_rules.is_office(by):
+        raise PermissionDenied
     campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
-    if to not in allowed_targets(campaign):
+    owner = campaign_rules.OWNED_TRANSITIONS.get((campaign.status, to))
+    if owner:
+        raise InvalidTransition(OWNED_MESSAGES[owner])
+    return _move(campaign, by=by, to=to, confirm=confirm, note=note)
+
+
+@transaction.atomic
+def complete_owned_transition(*, campaign: Campaign, by, to: str, note: str = "") -> Campaign:
+    """The last step of a service that owns a transition (`lock_ranking`, `reopen_ranking`,
+    `open_public_notice`, `publish_results`), called after that service's own checks."""
+    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
+    if (campaign.status, to) not in campaign_rules.OWNED_TRANSITIONS:
+        raise InvalidTransition(
+            _("不能从“%(current)s”直接变更为“%(target)s”。")
+            % {"current": campaign.get_status_display(), "target": S(to).label}
+        )
+    return _move(campaign, by=by, to=to, confirm=True, note=note)
+
+
+def _move(campaign: Campaign, *, by, to: str, confirm: bool, note: str) -> Campaign:
+    if to not in (FORWARD.get(campaign.status), BACKWARD.get(campaign.status)):
         raise InvalidTransition(
             _("不能从“%(current)s”直接变更为“%(target)s”。")
             % {
@@ -113,7 +178,9 @@ def change_campaign_status(
 def save_campaign(*, form, tier_formset, by) -> Campaign:
     """Create or edit a campaign and its tiers together."""
     campaign = form.instance
-    if campaign.pk and campaign.status not in EDITABLE_STATUSES:
+    if not campaign_rules.is_office(by):
+        raise PermissionDenied
+    if campaign.pk and not campaign_rules.can_edit_campaign(by, campaign):
         raise InvalidTransition(_("结果锁定后不能再修改评选活动的设置。"))
     campaign = form.save()
     tier_formset.instance = campaign

@@ -6,7 +6,7 @@ outcome of every case (`open_public_notice`), so this app never imports `reviews
 
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,8 @@ from common.links import absolute_url
 from common.timefmt import local_datetime
 from notifications.models import NotificationKind
 from notifications.services import notify
-from reform_cases.campaigns.services import change_campaign_status
+from reform_cases.campaigns import rules as campaign_rules
+from reform_cases.campaigns.services import complete_owned_transition
 from reform_cases.filetypes import check_upload, safe_filename
 from reform_cases.models import (
     Campaign,
@@ -32,6 +33,7 @@ from reform_cases.models import (
     Objection,
     ObjectionStatus,
 )
+from reform_cases.publication import rules as publication_rules
 from reform_cases.publication.cache import invalidate_public_results
 
 OBJECTIONS_PER_IP_PER_DAY = 5
@@ -46,8 +48,10 @@ def open_public_notice(*, campaign: Campaign, by, ends_at, outcomes: dict) -> Ca
     (`reviews.ranking.services.publish_notice_from_ranking`); `publish_results`
     ends the notice.
     """
+    if not campaign_rules.is_office(by):
+        raise PermissionDenied
     campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
-    if campaign.status != CampaignStatus.LOCKED:
+    if not campaign_rules.is_locked(by, campaign):
         raise InvalidTransition(_("排名锁定后才能发布公示。"))
     if ends_at is None or ends_at <= timezone.now():
         raise ValidationError({"ends_at": _("公示截止时间必须晚于现在。")})
@@ -65,7 +69,7 @@ def open_public_notice(*, campaign: Campaign, by, ends_at, outcomes: dict) -> Ca
     Case.objects.bulk_update(cases, ["tier", "outcome", "rank", "final_score"], batch_size=1000)
     campaign.notice_ends_at = ends_at
     campaign.save(update_fields=["notice_ends_at", "updated_at"])
-    change_campaign_status(
+    complete_owned_transition(
         campaign=campaign,
         by=by,
         to=CampaignStatus.NOTICE,
@@ -139,7 +143,7 @@ def answer_objection(
         raise ValidationError({"decision": _("请选择异议是否成立。")})
     if not (answer or "").strip():
         raise ValidationError({"answer": _("请填写书面答复。")})
-    if objection.campaign.status not in (CampaignStatus.NOTICE, CampaignStatus.PUBLISHED):
+    if not publication_rules.can_answer_objection(by, objection.campaign):
         raise InvalidTransition(_("评选活动不在公示或发布阶段。"))
     objection.status = decision
     objection.answer = answer.strip()
@@ -152,6 +156,7 @@ def answer_objection(
             by=by,
             reason=_("异议成立:%(answer)s") % {"answer": answer.strip()},
             changes={"award": new_award},
+            objection=objection,
         )
     return objection
 
@@ -159,8 +164,10 @@ def answer_objection(
 @transaction.atomic
 def publish_results(*, campaign: Campaign, by) -> Campaign:
     """After the notice and every objection answered: publish and tell each locality its outcome."""
+    if not campaign_rules.is_office(by):
+        raise PermissionDenied
     campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
-    if campaign.status != CampaignStatus.NOTICE:
+    if not publication_rules.can_publish_results(by, campaign):
         raise InvalidTransition(_("只有公示中的评选结果可以发布。"))
     if campaign.notice_ends_at and timezone.now() < campaign.notice_ends_at:
         raise InvalidTransition(
@@ -170,7 +177,7 @@ def publish_results(*, campaign: Campaign, by) -> Campaign:
     open_count = campaign.objections.filter(status=ObjectionStatus.OPEN).count()
     if open_count:
         raise InvalidTransition(_("还有 %(n)d 条异议未答复,答复后才能发布。") % {"n": open_count})
-    change_campaign_status(campaign=campaign, by=by, to=CampaignStatus.PUBLISHED)
+    complete_owned_transition(campaign=campaign, by=by, to=CampaignStatus.PUBLISHED)
     cases = (
         Case.objects.filter(
             campaign=campaign, status=CaseStatus.ACCEPTED, organisation__isnull=False
@@ -222,12 +229,17 @@ def _display(case: Case, name: str) -> str:
 
 
 @transaction.atomic
-def correct_case(*, case: Case, by, reason: str, changes: dict) -> list[Correction]:
+def correct_case(
+    *, case: Case, by, reason: str, changes: dict, objection: Objection | None = None
+) -> list[Correction]:
     """Change a case's published facts, recording who, when, old → new and why.
 
     `changes` may hold any of CORRECTABLE_FIELDS; "award" is a (tier, outcome)
-    pair. Returns the corrections recorded (none when nothing differed).
+    pair. During the notice the award changes only through an upheld `objection`.
+    Returns the corrections recorded (none when nothing differed).
     """
+    if not campaign_rules.is_office(by):
+        raise PermissionDenied
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写更正理由。")})
     unknown = set(changes) - set(CORRECTABLE_FIELDS)
@@ -235,9 +247,11 @@ def correct_case(*, case: Case, by, reason: str, changes: dict) -> list[Correcti
         raise ValueError(f"Not correctable: {sorted(unknown)}")
     case = (
         Case.objects.select_for_update(of=("self",))
-        .select_related("tier", "organisation", "region", "field")
+        .select_related("tier", "organisation", "region", "field", "campaign")
         .get(pk=case.pk)
     )
+    if "award" in changes and campaign_rules.is_in_notice(by, case.campaign) and objection is None:
+        raise InvalidTransition(_("公示期间,等次只能通过成立的异议更正。"))
 
     recorded = []
     for name, new in changes.items():

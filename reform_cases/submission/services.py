@@ -4,7 +4,7 @@ Every transition locks the case row, checks the state it starts from, writes a
 CaseEvent and its notifications in the same transaction.
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from common.links import absolute_url
 from common.timefmt import local_datetime
 from notifications.models import NotificationKind
 from notifications.services import notify
+from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.filetypes import SIGNATURES, check_upload, safe_filename
 from reform_cases.models import (
     CASE_SECTIONS,
@@ -29,6 +30,7 @@ from reform_cases.models import (
     CaseStatus,
     FormalCheckAction,
 )
+from reform_cases.submission import rules as submission_rules
 
 REQUIRED_FIELDS = ("title", "field", *CASE_SECTIONS, "contact_name", "contact_phone")
 DRAFT_FIELDS = (*REQUIRED_FIELDS, "region")
@@ -46,26 +48,22 @@ def _locked(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=case.pk)
 
 
-def can_edit(case: Case, now=None) -> bool:
-    """May the owning locality change this case now?"""
-    now = now or timezone.now()
-    if case.status == CaseStatus.DRAFT:
-        return case.campaign.status == CampaignStatus.OPEN
+def _require_editable(case: Case, by) -> None:
+    """Refuse unless `by` may change `case` now (reform_cases/submission/rules.py)."""
+    if not submission_rules.is_own_case(by, case):
+        raise PermissionDenied
+    if submission_rules.case_is_writable(by, case):
+        return
     if case.status == CaseStatus.RETURNED:
-        return case.revise_by is None or now <= case.revise_by
-    return False
-
-
-def _require_editable(case: Case) -> None:
-    if not can_edit(case):
-        if case.status == CaseStatus.RETURNED:
-            raise InvalidTransition(
-                _("修改截止时间(%(deadline)s)已过,不能再修改。")
-                % {"deadline": local_datetime(case.revise_by, if_none="—")}
-            )
-        if case.status == CaseStatus.DRAFT:
-            raise InvalidTransition(_("该评选活动已停止征集,草稿不能再修改。"))
-        raise InvalidTransition(_("案例已提交,处于只读状态;退回后才能修改。"))
+        if case.campaign.status not in submission_rules.FORMAL_CHECK_STATUSES:
+            raise InvalidTransition(_("评选活动已进入专家评审,退回的案例不能再修改或重新提交。"))
+        raise InvalidTransition(
+            _("修改截止时间(%(deadline)s)已过,不能再修改。")
+            % {"deadline": local_datetime(case.revise_by, if_none="—")}
+        )
+    if case.status == CaseStatus.DRAFT:
+        raise InvalidTransition(_("该评选活动已停止征集,草稿不能再修改。"))
+    raise InvalidTransition(_("案例已提交,处于只读状态;退回后才能修改。"))
 
 
 def missing_for_submission(case: Case) -> list[str]:
@@ -105,7 +103,7 @@ def create_draft(*, campaign: Campaign, by, data: dict, co_organisations=()) -> 
 @transaction.atomic
 def update_draft(*, case: Case, by, data: dict, co_organisations=None) -> Case:
     case = _locked(case)
-    _require_editable(case)
+    _require_editable(case, by)
     for name in DRAFT_FIELDS:
         if name in data:
             setattr(case, name, data[name])
@@ -133,6 +131,8 @@ def submit_case(*, case: Case, by) -> Case:
             )
         kind = CaseEventKind.SUBMITTED
     elif case.status == CaseStatus.RETURNED:
+        if campaign.status not in submission_rules.FORMAL_CHECK_STATUSES:
+            raise InvalidTransition(_("评选活动已进入专家评审,退回的案例不能再修改或重新提交。"))
         if case.revise_by and now > case.revise_by:
             raise InvalidTransition(
                 _("重新提交的截止时间(%(deadline)s)已过。")
@@ -195,12 +195,14 @@ def withdraw_case(*, case: Case, by, reason: str = "") -> Case:
     return case
 
 
-def _require_formal_checkable(case: Case) -> None:
-    if case.status != CaseStatus.SUBMITTED:
+def _require_formal_checkable(case: Case, by, statuses=(CaseStatus.SUBMITTED,)) -> None:
+    if not campaign_rules.is_office(by):
+        raise PermissionDenied
+    if case.status not in statuses:
         raise InvalidTransition(
             _("只有已提交的案例可以审查(当前:%(status)s)。") % {"status": case.get_status_display()}
         )
-    if case.campaign.status not in (CampaignStatus.OPEN, CampaignStatus.CHECKING):
+    if not submission_rules.can_formal_check(by, case.campaign):
         raise InvalidTransition(_("评选活动已进入下一阶段,不能再做形式审查。"))
 
 
@@ -211,7 +213,7 @@ def _case_link(case) -> str:
 @transaction.atomic
 def accept_case(*, case: Case, by) -> Case:
     case = _locked(case)
-    _require_formal_checkable(case)
+    _require_formal_checkable(case, by)
     case.status = CaseStatus.ACCEPTED
     case.save(update_fields=["status", "updated_at"])
     CaseEvent.objects.create(case=case, actor=by, kind=CaseEventKind.ACCEPTED)
@@ -228,7 +230,7 @@ def accept_case(*, case: Case, by) -> Case:
 def return_case(*, case: Case, by, reason: str, revise_by=None) -> Case:
     """Send a submitted case back to its locality for revision."""
     case = _locked(case)
-    _require_formal_checkable(case)
+    _require_formal_checkable(case, by)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写退回理由。")})
     if revise_by is not None and revise_by <= timezone.now():
@@ -250,7 +252,8 @@ def return_case(*, case: Case, by, reason: str, revise_by=None) -> Case:
 @transaction.atomic
 def mark_ineligible(*, case: Case, by, reason: str) -> Case:
     case = _locked(case)
-    _require_formal_checkable(case)
+    # A returned case may be closed too, so that none is left dangling when the review starts.
+    _require_formal_checkable(case, by, statuses=(CaseStatus.SUBMITTED, CaseStatus.RETURNED))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写不予受理的理由。")})
     case.status = CaseStatus.INELIGIBLE
@@ -292,7 +295,7 @@ def formal_check_many(
 @transaction.atomic
 def add_attachment(*, case: Case, by, upload, kind: str) -> Attachment:
     case = _locked(case)
-    _require_editable(case)
+    _require_editable(case, by)
     if kind not in AttachmentKind.values:
         raise ValidationError({"kind": _("请选择附件类型。")})
     if upload.size == 0:
@@ -335,7 +338,7 @@ def add_attachment(*, case: Case, by, upload, kind: str) -> Attachment:
 @transaction.atomic
 def remove_attachment(*, attachment: Attachment, by) -> None:
     case = _locked(attachment.case)
-    _require_editable(case)
+    _require_editable(case, by)
     storage, name = attachment.file.storage, attachment.file.name
     attachment.delete()
     transaction.on_commit(lambda: storage.delete(name))

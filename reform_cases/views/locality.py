@@ -12,6 +12,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from common.exceptions import AlreadySubmitted
 from reform_cases.models import Attachment, Case, CaseEventKind, CaseStatus
+from reform_cases.submission import rules as submission_rules
 from reform_cases.submission import selectors as case_selectors
 from reform_cases.submission import services as submission_services
 from reform_cases.submission.forms import AttachmentForm, CaseForm
@@ -100,7 +101,7 @@ def _form_errors(form, exc):
 @require_http_methods(["GET", "POST"])
 def case_edit(request, pk):
     case = _own_case(request, pk)
-    if not submission_services.can_edit(case):
+    if not submission_rules.can_edit_case(request.user, case):
         messages.info(request, _("案例当前为只读。"))
         return redirect("cases:mine-detail", pk=pk)
     form = CaseForm(request.POST or None, instance=case)
@@ -156,7 +157,7 @@ def case_mine_detail(request, pk):
             "case": case,
             "events": events,
             "return_reason": returns[-1] if returns else "",
-            "editable": submission_services.can_edit(case),
+            "editable": submission_rules.can_edit_case(request.user, case),
             "missing": submission_services.missing_for_submission(case)
             if case.status in (CaseStatus.DRAFT, CaseStatus.RETURNED)
             else [],

@@ -10,7 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.exceptions import InvalidTransition
-from reviews.assignment.services import notify_assigned, round_experts
+from reviews.assignment.services import (
+    notify_assigned,
+    require_assignments_open,
+    round_experts,
+)
 from reviews.assignment.solver import Instance, solve
 from reviews.models import Assignment, AssignmentStatus, Conflict, Review, ReviewRound
 
@@ -198,6 +202,7 @@ def propose_assignment(*, review_round: ReviewRound, by, accept_partial: bool = 
         .select_related("campaign")
         .get(pk=review_round.pk)
     )
+    require_assignments_open(review_round.campaign, by)
     board = build_board(review_round)
     proposal = Proposal(
         kept=len(board.kept),
@@ -242,6 +247,7 @@ def fill_gap(*, review_round: ReviewRound, case, by) -> Assignment:
         .select_related("campaign")
         .get(pk=review_round.pk)
     )
+    require_assignments_open(review_round.campaign, by)
     board = build_board(review_round)
     try:
         i = next(n for n, c in enumerate(board.cases) if c.pk == case.pk)

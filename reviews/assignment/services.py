@@ -15,6 +15,8 @@ from common.links import absolute_url
 from common.timefmt import local_datetime
 from notifications.models import NotificationKind
 from notifications.services import notify
+from reform_cases.campaigns import rules as campaign_rules
+from reviews.assignment import rules as assignment_rules
 from reviews.assignment.conflicts import conflict_reason
 from reviews.models import (
     Assignment,
@@ -24,6 +26,8 @@ from reviews.models import (
     Review,
     ReviewRound,
     ReviewStatus,
+    RoundEvent,
+    RoundEventKind,
 )
 
 ACTIVE = (AssignmentStatus.PROPOSED, AssignmentStatus.CONFIRMED)
@@ -49,7 +53,12 @@ def round_experts(review_round: ReviewRound) -> QuerySet[User]:
 @transaction.atomic
 def assign_expert(*, review_round: ReviewRound, case, expert, by) -> Assignment:
     """Propose one expert for one case; a conflicted pair is refused with the reason."""
-    review_round = ReviewRound.objects.select_for_update(of=("self",)).get(pk=review_round.pk)
+    review_round = (
+        ReviewRound.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .get(pk=review_round.pk)
+    )
+    require_assignments_open(review_round.campaign, by)
     if not review_round.cases.filter(pk=case.pk).exists():
         raise InvalidTransition(_("该案例不在本轮评审范围内。"))
     if expert.role != Role.EXPERT or not expert.is_active:
@@ -81,10 +90,36 @@ def assign_expert(*, review_round: ReviewRound, case, expert, by) -> Assignment:
 
 @transaction.atomic
 def remove_assignment(*, assignment: Assignment, by) -> None:
-    assignment = Assignment.objects.select_for_update(of=("self",)).get(pk=assignment.pk)
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("round__campaign", "case", "expert")
+        .get(pk=assignment.pk)
+    )
+    require_assignments_open(assignment.round.campaign, by)
     if Review.objects.filter(assignment=assignment).exists():
         raise InvalidTransition(_("该专家已开始评分,不能取消分配。"))
+    _record_removal(assignment, by, _("取消分配"))
     assignment.delete()
+
+
+def _record_removal(assignment: Assignment, by, what: str) -> None:
+    RoundEvent.objects.create(
+        round=assignment.round,
+        actor=by,
+        kind=RoundEventKind.ASSIGNMENT_REMOVED,
+        note=f"{what}:{assignment.case.title} · {assignment.expert}({assignment.get_status_display()})",
+    )
+
+
+def require_assignments_open(campaign, by) -> None:
+    """Refuse any change of who reviews what once the ranking is locked (assignment/rules.py)."""
+    campaign_rules.require_office(by)
+    campaign_rules.require(
+        assignment_rules.can_change_assignments,
+        by,
+        campaign,
+        campaign_rules.frozen_message(campaign),
+    )
 
 
 def notify_assigned(expert, review_round: ReviewRound, cases) -> None:
@@ -108,12 +143,14 @@ def swap_assignment(*, assignment: Assignment, expert, by) -> Assignment:
     """Replace the expert of an unstarted assignment; the new pair is checked like any other."""
     assignment = (
         Assignment.objects.select_for_update(of=("self",))
-        .select_related("round", "case")
+        .select_related("round__campaign", "case", "expert")
         .get(pk=assignment.pk)
     )
+    require_assignments_open(assignment.round.campaign, by)
     if Review.objects.filter(assignment=assignment).exists():
         raise InvalidTransition(_("该专家已开始评分,不能更换。"))
     review_round, case, status = assignment.round, assignment.case, assignment.status
+    _record_removal(assignment, by, _("更换为 %(expert)s") % {"expert": expert})
     assignment.delete()
     new = assign_expert(review_round=review_round, case=case, expert=expert, by=by)
     if status == AssignmentStatus.CONFIRMED:
@@ -128,6 +165,7 @@ def swap_assignment(*, assignment: Assignment, expert, by) -> Assignment:
 @transaction.atomic
 def confirm_assignments(*, review_round: ReviewRound, by) -> int:
     """Confirm the proposed assignments and tell each expert once (cases, deadline, link)."""
+    require_assignments_open(review_round.campaign, by)
     now = timezone.now()
     proposed = list(
         Assignment.objects.select_for_update(of=("self",))
@@ -149,9 +187,16 @@ def confirm_assignments(*, review_round: ReviewRound, by) -> int:
 @transaction.atomic
 def declare_conflict(*, assignment: Assignment, by, reason: str) -> Conflict:
     """The expert declares a conflict: the assignment is released for reassignment."""
-    assignment = Assignment.objects.select_for_update(of=("self",)).get(pk=assignment.pk)
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("round__campaign")
+        .get(pk=assignment.pk)
+    )
     if assignment.expert_id != by.pk:
         raise InvalidTransition(_("只能为分配给自己的案例申报回避。"))
+    campaign = assignment.round.campaign
+    if not campaign_rules.decisions_are_open(by, campaign):
+        raise InvalidTransition(campaign_rules.frozen_message(campaign))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请说明回避理由。")})
     review = Review.objects.filter(assignment=assignment).first()
@@ -170,6 +215,7 @@ def declare_conflict(*, assignment: Assignment, by, reason: str) -> Conflict:
 @transaction.atomic
 def record_conflict(*, expert, case, by, reason: str) -> Conflict:
     """An administrator records a conflict; any active assignment of the pair is released."""
+    require_assignments_open(case.campaign, by)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请说明回避理由。")})
     conflict, _created = Conflict.objects.update_or_create(

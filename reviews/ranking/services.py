@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from common.exceptions import InvalidTransition
-from reform_cases.campaigns.services import change_campaign_status
+from reform_cases.campaigns import rules as campaign_rules
+from reform_cases.campaigns.services import complete_owned_transition
 from reform_cases.models import Campaign, CampaignStatus
 from reform_cases.publication.services import open_public_notice
 from reviews.models import (
@@ -22,9 +23,12 @@ from reviews.models import (
     RankingFlag,
     ReviewRound,
     ReviewStatus,
+    RoundEvent,
+    RoundEventKind,
     Score,
     TierOverride,
 )
+from reviews.ranking import rules as ranking_rules
 from reviews.ranking import statistics
 
 
@@ -77,15 +81,36 @@ def _index(ids):
 
 
 @transaction.atomic
-def compute_ranking(*, review_round: ReviewRound, by) -> list[RankingEntry]:
-    """(Re)compute the round's ranking. Manual overrides are kept."""
+def compute_ranking(
+    *, review_round: ReviewRound, by, basis: str | None = None
+) -> list[RankingEntry]:
+    """(Re)compute the round's ranking, on a new `basis` if one is given. Overrides are kept.
+
+    Refused once the ranking is locked (ranking/rules.py): a locked ranking changes only
+    after it is reopened with a written reason.
+    """
     review_round = (
         ReviewRound.objects.select_for_update(of=("self",))
         .select_related("campaign")
         .get(pk=review_round.pk)
     )
     campaign = review_round.campaign
+    campaign_rules.require_office(by)
+    campaign_rules.require(
+        ranking_rules.can_compute_ranking, by, campaign, _compute_refusal(campaign)
+    )
     config = config_for(campaign)
+    if basis is not None and basis != config.basis:
+        if basis not in RankingBasis.values:
+            raise ValidationError({"basis": _("请选择排名依据。")})
+        RoundEvent.objects.create(
+            round=review_round,
+            actor=by,
+            kind=RoundEventKind.BASIS_CHANGED,
+            note=f"{config.get_basis_display()} → {RankingBasis(basis).label}",
+        )
+        config.basis = basis
+        config.save(update_fields=["basis"])
     tiers = list(campaign.tiers.order_by("order"))
     case_ids = list(review_round.cases.order_by("pk").values_list("pk", flat=True))
     position = {pk: i for i, pk in enumerate(case_ids)}
@@ -163,7 +188,22 @@ def compute_ranking(*, review_round: ReviewRound, by) -> list[RankingEntry]:
               "proposed_tier", "final_tier", "flags", "stability"]  # fmt: skip
     RankingEntry.objects.bulk_create(to_create, batch_size=1000)
     RankingEntry.objects.bulk_update(to_update, fields, batch_size=1000)
-    RankingEntry.objects.filter(round=review_round).exclude(case_id__in=case_ids).delete()
+    gone = RankingEntry.objects.filter(round=review_round).exclude(case_id__in=case_ids)
+    # A recorded override is never erased: a case with one cannot silently leave the ranking.
+    kept = list(gone.filter(overrides__isnull=False).values_list("case__title", flat=True))
+    if kept:
+        raise InvalidTransition(
+            _("以下案例已有等次调整记录,不能移出本轮排名:%(cases)s")
+            % {"cases": "、".join(sorted(set(kept)))}
+        )
+    gone.delete()
+    RoundEvent.objects.create(
+        round=review_round,
+        actor=by,
+        kind=RoundEventKind.RANKING_COMPUTED,
+        note=_("依据“%(basis)s”,%(n)d 个案例,%(reviews)d 份评分")
+        % {"basis": config.get_basis_display(), "n": len(case_ids), "reviews": int(totals.size)},
+    )
     return to_create + to_update
 
 
@@ -172,9 +212,21 @@ def _float(value):
     return None if np.isnan(value) else value
 
 
-def _require_ranking_status(review_round):
-    if review_round.campaign.status != CampaignStatus.RANKING:
-        raise InvalidTransition(_("评选活动进入“排名”阶段后才能调整和锁定排名。"))
+def _compute_refusal(campaign) -> str:
+    if campaign.status in campaign_rules.FROZEN:
+        return campaign_rules.frozen_message(campaign)
+    return _("专家评审开始后才能计算排名。")
+
+
+def _require_ranking_status(review_round, by, rule=ranking_rules.can_change_ranking) -> None:
+    campaign_rules.require_office(by)
+    campaign = review_round.campaign
+    message = (
+        campaign_rules.frozen_message(campaign)
+        if campaign.status in campaign_rules.FROZEN
+        else _("评选活动进入“排名”阶段后才能调整和锁定排名。")
+    )
+    campaign_rules.require(rule, by, campaign, message)
 
 
 @transaction.atomic
@@ -185,7 +237,7 @@ def override_tier(*, entry: RankingEntry, by, tier, reason: str) -> TierOverride
         .select_related("round__campaign", "final_tier")
         .get(pk=entry.pk)
     )
-    _require_ranking_status(entry.round)
+    _require_ranking_status(entry.round, by)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("调整等次必须填写理由。")})
     if tier is not None and tier.campaign_id != entry.round.campaign_id:
@@ -203,13 +255,25 @@ def override_tier(*, entry: RankingEntry, by, tier, reason: str) -> TierOverride
 
 @transaction.atomic
 def set_tie_break(*, review_round: ReviewRound, by, apply: bool) -> list[RankingEntry]:
-    config = config_for(review_round.campaign)
+    """Apply (or stop applying) the documented tie-break, then recompute."""
+    campaign = review_round.campaign
+    campaign_rules.require_office(by)
+    campaign_rules.require(
+        ranking_rules.can_compute_ranking, by, campaign, _compute_refusal(campaign)
+    )
+    config = config_for(campaign)
+    if config.tie_break != apply:
+        RoundEvent.objects.create(
+            round=review_round,
+            actor=by,
+            kind=RoundEventKind.TIE_BREAK_CHANGED,
+            note=_("应用并列处理规则") if apply else _("取消并列处理规则"),
+        )
     config.tie_break = apply
     config.save(update_fields=["tie_break"])
     return compute_ranking(review_round=review_round, by=by)
 
 
-# Not called yet: the lock page's over-quota warning is wired by the integrity issue.
 def over_quota(review_round) -> list[tuple]:
     """(tier, count) for every tier holding more cases than its quota after manual changes."""
     counts = {}
@@ -233,15 +297,16 @@ def unresolved(review_round) -> list[RankingEntry]:
 
 
 @transaction.atomic
-def lock_ranking(*, review_round: ReviewRound, by, note: str = "") -> None:
+def lock_ranking(*, review_round: ReviewRound, by, note: str = "") -> list[tuple]:
     """Lock the final round's ranking: the campaign moves to `locked`.
 
     Refused unless the campaign is ranking, the round is the last one, its ranking has
-    been computed and no boundary tie is left undecided. Returns None: tiers filled beyond
-    their quota by manual changes are not reported here (see `over_quota`).
+    been computed and no boundary tie is left undecided. Returns the tiers that manual
+    changes filled beyond their quota, as (tier, count) pairs (allowed: the committee
+    decides, with reasons on record; the page says so).
     """
     review_round = ReviewRound.objects.select_related("campaign").get(pk=review_round.pk)
-    _require_ranking_status(review_round)
+    _require_ranking_status(review_round, by, ranking_rules.can_lock_ranking)
     last = review_round.campaign.rounds.order_by("-order").first()
     if last.pk != review_round.pk:
         raise InvalidTransition(
@@ -255,8 +320,33 @@ def lock_ranking(*, review_round: ReviewRound, by, note: str = "") -> None:
             _("以下案例在等次边界并列,请先决定其等次:%(cases)s")
             % {"cases": "、".join(e.case.title for e in pending)}
         )
-    change_campaign_status(
+    complete_owned_transition(
         campaign=review_round.campaign, by=by, to=CampaignStatus.LOCKED, note=note or _("锁定排名")
+    )
+    RoundEvent.objects.create(
+        round=review_round, actor=by, kind=RoundEventKind.RANKING_LOCKED, note=note.strip()
+    )
+    return over_quota(review_round)
+
+
+@transaction.atomic
+def reopen_ranking(*, review_round: ReviewRound, by, reason: str) -> None:
+    """Reopen a locked ranking with a written reason: the campaign goes back to `ranking`."""
+    review_round = ReviewRound.objects.select_related("campaign").get(pk=review_round.pk)
+    campaign_rules.require_office(by)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("重新开放排名必须填写理由。")})
+    campaign_rules.require(
+        campaign_rules.can_reopen_ranking,
+        by,
+        review_round.campaign,
+        _("只有已锁定、尚未公示的排名可以重新开放。"),
+    )
+    complete_owned_transition(
+        campaign=review_round.campaign, by=by, to=CampaignStatus.RANKING, note=reason.strip()
+    )
+    RoundEvent.objects.create(
+        round=review_round, actor=by, kind=RoundEventKind.RANKING_REOPENED, note=reason.strip()
     )
 
 
@@ -270,6 +360,11 @@ def shortlist(
     """
     if target.campaign_id != review_round.campaign_id or target.order <= review_round.order:
         raise ValidationError(_("只能入围到本次评选中更后的轮次。"))
+    campaign = review_round.campaign
+    campaign_rules.require_office(by)
+    campaign_rules.require(
+        ranking_rules.can_compute_ranking, by, campaign, _compute_refusal(campaign)
+    )
     if top < 1:
         raise ValidationError({"top": _("入围数量至少为 1。")})
     entries = list(
@@ -294,6 +389,13 @@ def shortlist(
         chosen = [e for e in entries if e.rank <= tied_rank]
     with transaction.atomic():
         target.cases.add(*[e.case_id for e in chosen])
+        RoundEvent.objects.create(
+            round=review_round,
+            actor=by,
+            kind=RoundEventKind.SHORTLISTED,
+            note=_("前 %(top)d 名(%(n)d 个案例)入围“%(target)s”")
+            % {"top": top, "n": len(chosen), "target": target.name},
+        )
     return len(chosen)
 
 
@@ -306,6 +408,13 @@ def publish_notice_from_ranking(*, review_round: ReviewRound, by, ends_at) -> Ca
     cases and moves the campaign to `notice`.
     """
     review_round = ReviewRound.objects.select_related("campaign").get(pk=review_round.pk)
+    campaign_rules.require_office(by)
+    campaign_rules.require(
+        ranking_rules.can_open_notice,
+        by,
+        review_round.campaign,
+        _("排名锁定后才能发布公示。"),
+    )
     last = review_round.campaign.rounds.order_by("-order").first()
     if last.pk != review_round.pk:
         raise InvalidTransition(

@@ -6,12 +6,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from common.exceptions import InvalidTransition
+from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.models import Case, CaseStatus
 from reviews.models import (
     Criterion,
     ReviewRound,
     Score,
 )
+from reviews.rounds import rules as round_rules
 
 DEFAULT_RUBRIC = [
     ("创新性", "改革举措的首创性、突破性", Decimal("25"), Decimal("1.2")),
@@ -23,14 +25,29 @@ DEFAULT_RUBRIC = [
 
 
 def rubric_locked(campaign) -> bool:
-    """The rubric cannot change once any score of the campaign exists."""
-    return Score.objects.filter(criterion__campaign=campaign, value__isnull=False).exists()
+    """The rubric cannot change once any score of the campaign exists, nor after the lock."""
+    return not round_rules.can_edit_rubric(None, campaign)
+
+
+def _require_rounds_editable(campaign, by) -> None:
+    campaign_rules.require_office(by)
+    campaign_rules.require(
+        round_rules.can_edit_rounds, by, campaign, campaign_rules.frozen_message(campaign)
+    )
+
+
+@transaction.atomic
+def save_round(*, form, by) -> ReviewRound:
+    """Create or edit a round (its window, reviewers per case, panels, visibility)."""
+    _require_rounds_editable(form.instance.campaign, by)
+    return form.save()
 
 
 @transaction.atomic
 def ensure_default_rubric(*, campaign, by) -> list[Criterion]:
     if campaign.criteria.exists():
         return list(campaign.criteria.all())
+    _require_rounds_editable(campaign, by)
     return [
         Criterion.objects.create(
             campaign=campaign, name=name, description=text, max_score=top, weight=weight, order=i
@@ -41,7 +58,8 @@ def ensure_default_rubric(*, campaign, by) -> list[Criterion]:
 
 @transaction.atomic
 def save_rubric(*, campaign, formset, by) -> None:
-    if rubric_locked(campaign):
+    _require_rounds_editable(campaign, by)
+    if not round_rules.no_score_yet(by, campaign):
         raise InvalidTransition(_("已有专家评分,评分指标已锁定,不能再修改。"))
     formset.instance = campaign
     changed = formset.save(commit=False)
@@ -60,6 +78,7 @@ def save_rubric(*, campaign, formset, by) -> None:
 @transaction.atomic
 def add_accepted_cases(*, review_round: ReviewRound, by) -> int:
     """Put every accepted case of the campaign into the round (初评 on all accepted cases)."""
+    _require_rounds_editable(review_round.campaign, by)
     cases = Case.objects.filter(campaign=review_round.campaign, status=CaseStatus.ACCEPTED)
     before = review_round.cases.count()
     review_round.cases.add(*cases)

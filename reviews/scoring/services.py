@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from common.exceptions import InvalidTransition
 from common.timefmt import local_datetime
+from reform_cases.campaigns import rules as campaign_rules
 from reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -90,6 +91,8 @@ def save_review(
                 "closes": local_datetime(review_round.closes_at),
             }
         )
+    if not campaign_rules.decisions_are_open(by, review_round.campaign):
+        raise InvalidTransition(campaign_rules.frozen_message(review_round.campaign))
     if not has_pledged(review_round, by):
         raise InvalidTransition(_("请先阅读并接受评审承诺书。"))
     review, _created = Review.objects.select_for_update(of=("self",)).get_or_create(
@@ -141,8 +144,13 @@ def save_review(
 def reopen_review(*, review: Review, by, reason: str) -> Review:
     review = (
         Review.objects.select_for_update(of=("self",))
-        .select_related("assignment__round")
+        .select_related("assignment__round__campaign")
         .get(pk=review.pk)
+    )
+    campaign = review.assignment.round.campaign
+    campaign_rules.require_office(by)
+    campaign_rules.require(
+        campaign_rules.decisions_are_open, by, campaign, campaign_rules.frozen_message(campaign)
     )
     if review.status != ReviewStatus.SUBMITTED:
         raise InvalidTransition(_("只有已提交的评分可以重新开放。"))

@@ -48,6 +48,7 @@ urlpatterns = [
         name="ranking-override",
     ),
     path("rounds/<int:pk>/ranking/lock/", ranking.ranking_lock, name="ranking-lock"),
+    path("rounds/<int:pk>/ranking/reopen/", ranking.ranking_reopen, name="ranking-reopen"),
     path("rounds/<int:pk>/ranking/shortlist/", ranking.ranking_shortlist, name="ranking-shortlist"),
     path("rounds/<int:pk>/ranking/notice/", ranking.ranking_notice, name="ranking-notice"),
     path("rounds/<int:pk>/ranking/export.xlsx", ranking.ranking_export, name="ranking-export"),

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import administrator_required
+from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.campaigns import services as campaign_services
 from reform_cases.campaigns.forms import (
     CampaignFileForm,
@@ -16,12 +17,11 @@ from reform_cases.campaigns.forms import (
     TierFormSet,
 )
 from reform_cases.models import Campaign, CampaignFile, CampaignStatus, CaseStatus
+from reform_cases.publication import rules as publication_rules
+
 
 # Notice copies the ranking onto the cases and publication notifies localities:
 # they go through their own services, never through the plain status form.
-SERVICE_ONLY = (CampaignStatus.NOTICE, CampaignStatus.PUBLISHED)
-
-
 def _campaigns_with_counts():
     counted = {
         f"n_{status}": Count("cases", filter=Q(cases__status=status))
@@ -44,7 +44,7 @@ def dashboard(request):
 @require_http_methods(["GET", "POST"])
 def campaign_edit(request, pk=None):
     campaign = get_object_or_404(Campaign, pk=pk) if pk else Campaign()
-    if pk and campaign.status not in campaign_services.EDITABLE_STATUSES:
+    if pk and not campaign_rules.can_edit_campaign(request.user, campaign):
         messages.error(request, _("结果锁定后不能再修改评选活动的设置。"))
         return redirect("manage:campaign-detail", pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
@@ -78,11 +78,14 @@ def campaign_detail(request, pk):
             "tiers": campaign.tiers.order_by("order"),
             "forward": campaign_services.FORWARD.get(campaign.status),
             "backward": campaign_services.BACKWARD.get(campaign.status),
-            "targets": [(t, CampaignStatus(t).label) for t in targets if t not in SERVICE_ONLY],
+            "targets": [(t, CampaignStatus(t).label) for t in targets],
             "changes": campaign.status_changes.select_related("actor")[:50],
             "files": campaign.files.all(),
             "file_form": CampaignFileForm(),
-            "editable": campaign.status in campaign_services.EDITABLE_STATUSES,
+            "editable": campaign_rules.can_edit_campaign(request.user, campaign),
+            "can_publish_results": publication_rules.can_publish_results(request.user, campaign),
+            "can_answer_objections": publication_rules.can_answer_objection(request.user, campaign),
+            "owned_steps": campaign_services.owned_steps(campaign),
         },
     )
 
@@ -94,11 +97,6 @@ def campaign_status(request, pk):
     form = StatusChangeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请求无效,请重试。"))
-        return redirect("manage:campaign-detail", pk=pk)
-    if form.cleaned_data["to"] in SERVICE_ONLY:
-        messages.error(
-            request, _("公示和发布有专门的步骤:请在排名页面发布公示,公示结束后在此页面发布结果。")
-        )
         return redirect("manage:campaign-detail", pk=pk)
     try:
         campaign = campaign_services.change_campaign_status(

@@ -16,7 +16,9 @@ from accounts.permissions import administrator_required
 from common.forms import ReasonForm
 from common.timefmt import local_datetime
 from reform_cases.models import Campaign, Case, CaseStatus, FormalCheckAction
+from reform_cases.publication import rules as publication_rules
 from reform_cases.publication.exports import XLSX_TYPE
+from reform_cases.submission import rules as submission_rules
 from reform_cases.submission import selectors as case_selectors
 from reform_cases.submission import services as submission_services
 from reform_cases.submission.forms import FormalCheckBulkForm, ReturnForm
@@ -103,6 +105,7 @@ def formal_check_case_detail(request, pk):
         case = case_selectors.case_with_details(Case.objects.all(), pk)
     except Case.DoesNotExist:
         raise Http404 from None
+    formal_check = submission_rules.can_formal_check(request.user, case.campaign)
     return render(
         request,
         "office/case_detail.html",
@@ -111,7 +114,9 @@ def formal_check_case_detail(request, pk):
             "events": case.events.select_related("actor"),
             "return_form": ReturnForm(),
             "reason_form": ReasonForm(),
-            "formal_checkable": case.status == CaseStatus.SUBMITTED,
+            "formal_checkable": case.status == CaseStatus.SUBMITTED and formal_check,
+            "closable": case.status in (CaseStatus.SUBMITTED, CaseStatus.RETURNED) and formal_check,
+            "correctable": publication_rules.can_correct_case(request.user, case),
         },
     )
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import administrator_required
 from reform_cases.models import Campaign, Case, CaseOutcome, Objection, Tier
+from reform_cases.publication import rules as publication_rules
 from reform_cases.publication import services as publication_services
 from reform_cases.publication.forms import AnswerForm, CorrectionForm
 
@@ -95,7 +96,7 @@ def publish(request, pk):
 @require_http_methods(["GET", "POST"])
 def case_correct(request, pk):
     case = get_object_or_404(Case.objects.select_related("campaign", "tier"), pk=pk)
-    if not case.campaign.is_public:
+    if not publication_rules.can_correct_case(request.user, case):
         messages.error(request, _("只有已公示或已发布的结果需要通过更正修改。"))
         return redirect("manage:case-detail", pk=pk)
     form = CorrectionForm(
@@ -120,5 +121,10 @@ def case_correct(request, pk):
     return render(
         request,
         "office/case_correct.html",
-        {"case": case, "form": form, "tiers": case.campaign.tiers.order_by("order")},
+        {
+            "case": case,
+            "form": form,
+            "tiers": case.campaign.tiers.order_by("order"),
+            "can_correct_award": publication_rules.can_correct_award(request.user, case),
+        },
     )

@@ -132,8 +132,12 @@ def assign_remove(request, pk, assignment_pk):
 @require_POST
 def assign_confirm(request, pk):
     review_round = get_object_or_404(ReviewRound, pk=pk)
-    n = assignment_services.confirm_assignments(review_round=review_round, by=request.user)
-    messages.success(request, _("已确认 %(n)d 项分配,并通知了相关专家。") % {"n": n})
+    try:
+        n = assignment_services.confirm_assignments(review_round=review_round, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已确认 %(n)d 项分配,并通知了相关专家。") % {"n": n})
     return redirect("manage:assign", pk=pk)
 
 
@@ -150,10 +154,14 @@ def conflict_record(request, pk):
     if not form.is_valid():
         messages.error(request, _("请说明回避理由。"))
     else:
-        assignment_services.record_conflict(
-            expert=expert, case=case, by=request.user, reason=form.cleaned_data["reason"]
-        )
-        messages.success(request, _("已登记回避。"))
+        try:
+            assignment_services.record_conflict(
+                expert=expert, case=case, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("已登记回避。"))
     return redirect("manage:assign", pk=pk)
 
 
@@ -161,11 +169,15 @@ def conflict_record(request, pk):
 @require_POST
 def assign_auto(request, pk):
     review_round = get_object_or_404(ReviewRound, pk=pk)
-    proposal = propose_assignment(
-        review_round=review_round,
-        by=request.user,
-        accept_partial=request.POST.get("accept_partial") == "on",
-    )
+    try:
+        proposal = propose_assignment(
+            review_round=review_round,
+            by=request.user,
+            accept_partial=request.POST.get("accept_partial") == "on",
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("manage:assign", pk=pk)
     for problem in proposal.problems:
         messages.error(request, problem)
     if proposal.applied:

@@ -1,6 +1,7 @@
 """The organising office's expert pages: the expert list, profiles, expert import, panels."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -10,7 +11,9 @@ from accounts.permissions import administrator_required
 from common import import_session
 from reform_cases.models import Campaign
 from reviews.models import ExpertProfile, Panel
+from reviews.panels import rules as panel_rules
 from reviews.panels import selectors as panels_selectors
+from reviews.panels import services as panel_services
 from reviews.panels.expert_import import apply_expert_import, plan_expert_import, read_expert_rows
 from reviews.panels.forms import ExpertImportForm, ExpertProfileForm, PanelForm
 
@@ -87,12 +90,23 @@ def panels(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     form = PanelForm(request.POST or None, instance=Panel(campaign=campaign))
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("评审组已创建。"))
-        return redirect("manage:panels", pk=pk)
+        try:
+            panel_services.save_panel(form=form, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("评审组已创建。"))
+            return redirect("manage:panels", pk=pk)
     items = campaign.panels.prefetch_related("fields", "members").select_related("chair")
     return render(
-        request, "office/panels.html", {"campaign": campaign, "panels": items, "form": form}
+        request,
+        "office/panels.html",
+        {
+            "campaign": campaign,
+            "panels": items,
+            "form": form,
+            "editable": panel_rules.can_edit_panels(request.user, campaign),
+        },
     )
 
 
@@ -102,7 +116,11 @@ def panel_edit(request, pk):
     panel = get_object_or_404(Panel.objects.select_related("campaign"), pk=pk)
     form = PanelForm(request.POST or None, instance=panel)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("评审组已保存。"))
-        return redirect("manage:panels", pk=panel.campaign_id)
+        try:
+            panel_services.save_panel(form=form, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("评审组已保存。"))
+            return redirect("manage:panels", pk=panel.campaign_id)
     return render(request, "office/form_page.html", {"form": form, "page_title": panel.name})

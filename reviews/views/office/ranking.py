@@ -13,9 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import administrator_required
-from reform_cases.models import CampaignStatus, Tier
+from reform_cases.campaigns import rules as campaign_rules
+from reform_cases.models import Tier
 from reform_cases.publication.exports import XLSX_TYPE
 from reviews.models import RankingBasis, RankingEntry, RankingFlag, ReviewRound, TierOverride
+from reviews.ranking import rules as ranking_rules
 from reviews.ranking import services as ranking_services
 from reviews.ranking.forms import NoticeForm
 
@@ -63,6 +65,8 @@ def ranking_page(request, pk):
     later_rounds = list(
         review_round.campaign.rounds.filter(order__gt=review_round.order).order_by("order")
     )
+    user, campaign = request.user, review_round.campaign
+    can_lock = ranking_rules.can_lock_ranking(user, campaign)
     return render(
         request,
         "office/ranking.html",
@@ -75,8 +79,15 @@ def ranking_page(request, pk):
             "sort": sort,
             "querystring": f"sort={sort}",
             "later_rounds": later_rounds,
-            "can_adjust": review_round.campaign.status == CampaignStatus.RANKING,
-            "can_notice": review_round.campaign.status == CampaignStatus.LOCKED,
+            "can_compute": ranking_rules.can_compute_ranking(user, campaign),
+            "can_change": ranking_rules.can_change_ranking(user, campaign),
+            "can_lock": can_lock,
+            "can_notice": ranking_rules.can_open_notice(user, campaign),
+            "can_reopen": ranking_rules.can_reopen_ranking(user, campaign),
+            "over_quota": ranking_services.over_quota(review_round) if can_lock else [],
+            "status_note": campaign_rules.frozen_message(campaign)
+            if campaign.status in campaign_rules.FROZEN
+            else _("评选活动进入“排名”阶段后才能调整和锁定。"),
         },
     )
 
@@ -86,12 +97,16 @@ def ranking_page(request, pk):
 def ranking_compute(request, pk):
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     basis = request.POST.get("basis")
-    if basis in RankingBasis.values:
-        config = ranking_services.config_for(review_round.campaign)
-        config.basis = basis
-        config.save(update_fields=["basis"])
-    entries = ranking_services.compute_ranking(review_round=review_round, by=request.user)
-    messages.success(request, _("排名已计算:%(n)d 个案例。") % {"n": len(entries)})
+    try:
+        entries = ranking_services.compute_ranking(
+            review_round=review_round,
+            by=request.user,
+            basis=basis if basis in RankingBasis.values else None,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("排名已计算:%(n)d 个案例。") % {"n": len(entries)})
     return redirect("manage:ranking", pk=pk)
 
 
@@ -99,10 +114,29 @@ def ranking_compute(request, pk):
 @require_POST
 def ranking_tie_break(request, pk):
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
-    ranking_services.set_tie_break(
-        review_round=review_round, by=request.user, apply=request.POST.get("apply") == "1"
-    )
-    messages.success(request, _("已重新计算排名。"))
+    try:
+        ranking_services.set_tie_break(
+            review_round=review_round, by=request.user, apply=request.POST.get("apply") == "1"
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已重新计算排名。"))
+    return redirect("manage:ranking", pk=pk)
+
+
+@administrator_required
+@require_POST
+def ranking_reopen(request, pk):
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    try:
+        ranking_services.reopen_ranking(
+            review_round=review_round, by=request.user, reason=request.POST.get("reason", "")[:1000]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("排名已重新开放,本次操作及理由已记录。"))
     return redirect("manage:ranking", pk=pk)
 
 

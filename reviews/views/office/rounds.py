@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.permissions import administrator_required
 from reform_cases.models import Campaign
 from reviews.models import ReviewRound
+from reviews.rounds import rules as round_rules
 from reviews.rounds import services as rounds_services
 from reviews.rounds.forms import CriterionFormSet, RoundForm
 
@@ -19,7 +20,10 @@ def rubric(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     locked = rounds_services.rubric_locked(campaign)
     if request.method == "POST" and "defaults" in request.POST:
-        rounds_services.ensure_default_rubric(campaign=campaign, by=request.user)
+        try:
+            rounds_services.ensure_default_rubric(campaign=campaign, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
         return redirect("manage:rubric", pk=pk)
     formset = CriterionFormSet(request.POST or None, instance=campaign, prefix="criteria")
     if request.method == "POST" and formset.is_valid():
@@ -45,17 +49,28 @@ def rounds(request, pk):
         request.POST or None, instance=ReviewRound(campaign=campaign), campaign=campaign
     )
     if request.method == "POST" and form.is_valid():
-        review_round = form.save()
-        added = (
-            rounds_services.add_accepted_cases(review_round=review_round, by=request.user)
-            if review_round.order == 1
-            else 0
-        )
-        messages.success(request, _("评审轮次已创建,加入 %(n)d 个已受理案例。") % {"n": added})
-        return redirect("manage:rounds", pk=pk)
+        try:
+            review_round = rounds_services.save_round(form=form, by=request.user)
+            added = (
+                rounds_services.add_accepted_cases(review_round=review_round, by=request.user)
+                if review_round.order == 1
+                else 0
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("评审轮次已创建,加入 %(n)d 个已受理案例。") % {"n": added})
+            return redirect("manage:rounds", pk=pk)
     items = campaign.rounds.prefetch_related("panels")
     return render(
-        request, "office/rounds.html", {"campaign": campaign, "rounds": items, "form": form}
+        request,
+        "office/rounds.html",
+        {
+            "campaign": campaign,
+            "rounds": items,
+            "form": form,
+            "editable": round_rules.can_edit_rounds(request.user, campaign),
+        },
     )
 
 
@@ -65,9 +80,13 @@ def round_edit(request, pk):
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     form = RoundForm(request.POST or None, instance=review_round)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("评审轮次已保存。"))
-        return redirect("manage:rounds", pk=review_round.campaign_id)
+        try:
+            rounds_services.save_round(form=form, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("评审轮次已保存。"))
+            return redirect("manage:rounds", pk=review_round.campaign_id)
     return render(request, "office/form_page.html", {"form": form, "page_title": str(review_round)})
 
 
@@ -75,6 +94,10 @@ def round_edit(request, pk):
 @require_POST
 def round_add_cases(request, pk):
     review_round = get_object_or_404(ReviewRound, pk=pk)
-    added = rounds_services.add_accepted_cases(review_round=review_round, by=request.user)
-    messages.success(request, _("加入 %(n)d 个已受理案例。") % {"n": added})
+    try:
+        added = rounds_services.add_accepted_cases(review_round=review_round, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("加入 %(n)d 个已受理案例。") % {"n": added})
     return redirect("manage:assign", pk=pk)

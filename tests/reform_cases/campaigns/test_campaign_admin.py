@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from reform_cases.campaigns.services import complete_owned_transition
 from reform_cases.models import (
     Campaign,
     CampaignFile,
@@ -252,11 +253,14 @@ REFUSED = {
     "open without tiers": (S.DRAFT, {"tiers": 0}, S.OPEN, {}, "请先设置至少一个奖项等次"),
     "checking before the close unconfirmed": (S.OPEN, {}, S.CHECKING, {}, "如确需提前结束征集,请勾选确认"),
     "reviewing without an accepted case": (S.CHECKING, {}, S.REVIEWING, {}, "还没有通过形式审查的案例"),
-    # Notice and publication have their own steps (ranking page, publish button), never the plain form.
-    "notice straight from ranking": (S.RANKING, {}, S.NOTICE, {}, "公示和发布有专门的步骤"),
-    "notice from locked through the form": (S.LOCKED, {}, S.NOTICE, {}, "公示和发布有专门的步骤"),
-    "published straight from locked": (S.LOCKED, {}, S.PUBLISHED, {}, "公示和发布有专门的步骤"),
-    "published from notice through the form": (S.NOTICE, {}, S.PUBLISHED, {}, "公示和发布有专门的步骤"),
+    # Lock, reopening, notice and publication have their own steps (ranking page, publish
+    # button), each with its checks: never the plain form.
+    "notice straight from ranking": (S.RANKING, {}, S.NOTICE, {}, "不能从“排名”直接变更为“公示中”"),
+    "locked through the form": (S.RANKING, {}, S.LOCKED, {}, "锁定排名请在排名页面操作"),
+    "reopened through the form": (S.LOCKED, {}, S.RANKING, {"note": "重算"}, "重新开放排名请在排名页面填写理由后操作"),
+    "notice from locked through the form": (S.LOCKED, {}, S.NOTICE, {}, "发布公示请在排名页面操作"),
+    "published straight from locked": (S.LOCKED, {}, S.PUBLISHED, {}, "不能从“结果锁定”直接变更为“已发布”"),
+    "published from notice through the form": (S.NOTICE, {}, S.PUBLISHED, {}, "发布评选结果请使用本页的“发布评选结果”按钮"),
     "back without a note": (S.OPEN, {}, S.DRAFT, {"note": "  "}, "退回上一阶段必须填写原因"),
     "back from ranking without a note": (S.RANKING, {}, S.REVIEWING, {}, "退回上一阶段必须填写原因"),
     "back from notice": (S.NOTICE, {}, S.LOCKED, {"note": "有异议"}, "不能从“公示中”直接变更为“结果锁定”"),
@@ -300,7 +304,6 @@ ALLOWED = {
     "open to checking after the close": (S.OPEN, {"window": "past"}, S.CHECKING, {}),
     "open to checking early, confirmed": (S.OPEN, {}, S.CHECKING, {"confirm": "on"}),
     "back to draft with a note": (S.OPEN, {}, S.DRAFT, {"note": "截止时间有误"}),
-    "back to ranking with a note": (S.LOCKED, {}, S.RANKING, {"note": "复核名次"}),
 }
 
 
@@ -322,10 +325,28 @@ def test_allowed_status_change_is_recorded(admin, admin_client, case):
 def test_reviewing_allowed_when_every_case_is_checked(admin, admin_client):
     c = campaign(S.CHECKING)
     CaseFactory(campaign=c, status=CaseStatus.ACCEPTED, outcome=CaseOutcome.PENDING)
-    CaseFactory(campaign=c, status=CaseStatus.RETURNED, outcome=CaseOutcome.PENDING)
+    CaseFactory(campaign=c, status=CaseStatus.INELIGIBLE, outcome=CaseOutcome.PENDING)
     _html, c = change(admin_client, c, S.REVIEWING)
     assert c.status == S.REVIEWING
     assert c.status_changes.get().actor == admin
+
+
+def test_a_returned_case_blocks_the_review_until_it_is_resubmitted_or_closed(admin, admin_client):
+    c = campaign(S.CHECKING)
+    CaseFactory(campaign=c, status=CaseStatus.ACCEPTED, outcome=CaseOutcome.PENDING)
+    returned = CaseFactory(campaign=c, status=CaseStatus.RETURNED, outcome=CaseOutcome.PENDING)
+
+    html, c = change(admin_client, c, S.REVIEWING)
+    assert "还有 1 个退回修改的案例" in html
+    assert c.status == S.CHECKING
+
+    # Closing it (the locality is told) lets the review start: nothing is left dangling.
+    r = admin_client.post(f"/manage/cases/{returned.pk}/ineligible/", {"reason": "逾期未重新提交"})
+    assert r.status_code == 302
+    returned.refresh_from_db()
+    assert returned.status == CaseStatus.INELIGIBLE
+    _html, c = change(admin_client, c, S.REVIEWING)
+    assert c.status == S.REVIEWING
 
 
 def test_each_change_of_a_whole_run_is_recorded(admin_client, admin):
@@ -338,12 +359,13 @@ def test_each_change_of_a_whole_run_is_recorded(admin_client, admin):
         (S.RANKING, {}),
         (S.REVIEWING, {"note": "补评"}),
         (S.RANKING, {}),
-        (S.LOCKED, {}),
     ]
     for to, data in steps:
         _html, c = change(admin_client, c, to, **data)
         assert c.status == to
-    # Notice and publication go through their own services, which record the change the same way.
+    # The lock, the notice and publication go through their own services, which record the
+    # change the same way (the lock's own checks are tested with the ranking).
+    complete_owned_transition(campaign=c, by=admin, to=S.LOCKED, note="锁定排名")
     open_public_notice(
         campaign=c, by=admin, ends_at=timezone.now() + timedelta(hours=1), outcomes={}
     )

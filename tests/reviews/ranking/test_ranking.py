@@ -490,7 +490,12 @@ def test_lock_refused_unless_the_campaign_is_ranking(admin, status):
     with pytest.raises(InvalidTransition) as exc:
         ranking.lock_ranking(review_round=round, by=admin)
 
-    assert "排名" in " ".join(exc.value.messages)
+    expected = {
+        CampaignStatus.REVIEWING: "进入“排名”阶段后才能调整和锁定排名",
+        CampaignStatus.LOCKED: "排名已锁定",
+        CampaignStatus.NOTICE: "评选结果公示中",
+    }[status]
+    assert expected in " ".join(exc.value.messages)
     campaign.refresh_from_db()
     assert campaign.status == status
     assert not CampaignStatusChange.objects.filter(campaign=campaign).exists()
