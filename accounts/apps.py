@@ -12,3 +12,7 @@ class AccountsConfig(AppConfig):
         from accounts.middleware import start_idle_clock
 
         user_logged_in.connect(start_idle_clock, dispatch_uid="admin-idle-clock")
+        # What the audit chain covers (the chain itself knows no app).
+        from accounts import audit_records
+
+        audit_records.register()

@@ -14,3 +14,7 @@ class ReformCasesConfig(AppConfig):
         from reform_cases.submission import rules as _submission_rules  # noqa: F401
 
         signals.connect()
+        # What the audit chain covers (the chain itself knows no app).
+        from reform_cases import audit_records
+
+        audit_records.register()

@@ -20,7 +20,11 @@ class ReviewsConfig(AppConfig):
 
         register_expert_rule(assigned_case_ids)
         # Named rules are registered on import, so that templates can test them by name.
+        # What the audit chain covers (the chain itself knows no app).
+        from reviews import audit_records
         from reviews.assignment import rules as _assignment_rules  # noqa: F401
         from reviews.panels import rules as _panel_rules  # noqa: F401
         from reviews.ranking import rules as _ranking_rules  # noqa: F401
         from reviews.rounds import rules as _round_rules  # noqa: F401
+
+        audit_records.register()

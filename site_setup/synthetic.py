@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind, Role, User
+from audit import chain
 from reform_cases.models import (
     CASE_SECTIONS,
     Attachment,
@@ -32,6 +33,7 @@ from reform_cases.models import (
     Tier,
 )
 from reviews.assignment.proposal import propose_assignment
+from reviews.audit_records import REVIEW_SUBMITTED, submitted_reviews
 from reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -208,10 +210,13 @@ def seed_campaign(
         made = Case.objects.bulk_create(rows, batch_size=1000)
         if made and made[0].pk is None:
             made = list(Case.objects.filter(campaign=campaign).order_by("pk"))
-        CaseEvent.objects.bulk_create(
+        events = CaseEvent.objects.bulk_create(
             [CaseEvent(case=c, kind=CaseEventKind.ACCEPTED, note="合成数据") for c in made],
             batch_size=2000,
         )
+        if events and events[0].pk is None:
+            events = list(CaseEvent.objects.filter(case__campaign=campaign).order_by("pk"))
+        chain.rows_created(events)  # bulk inserts send no signal: chain them here
         folder = Path(settings.MEDIA_ROOT) / "attachments" / str(campaign.pk) / "synthetic"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "application.pdf").write_bytes(PDF)
@@ -302,6 +307,9 @@ def seed_campaign(
                 for j, c in enumerate(criteria)
             ],
             batch_size=5000,
+        )
+        chain.states_recorded(
+            REVIEW_SUBMITTED, submitted_reviews().filter(assignment__round=review_round)
         )
         Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.RANKING)
     log(f"reviews: {len(reviews)} ({time.perf_counter() - started:.1f}s)")

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "reform_cases",
     "reviews",
     "notifications",
+    "audit",
     "site_setup",
 ]
 

@@ -13,11 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from audit import chain
 from common.exceptions import InvalidTransition
 from common.links import absolute_url
 from common.timefmt import local_datetime
 from notifications.models import NotificationKind
 from notifications.services import notify
+from reform_cases.audit_records import OBJECTION_ANSWERED
 from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.campaigns.services import complete_owned_transition
 from reform_cases.filetypes import check_upload, safe_filename
@@ -150,6 +152,7 @@ def answer_objection(
     objection.answered_by = by
     objection.answered_at = timezone.now()
     objection.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+    chain.record_state(OBJECTION_ANSWERED, objection)
     if decision == ObjectionStatus.UPHELD and new_award is not None and objection.case is not None:
         correct_case(
             case=objection.case,
@@ -285,7 +288,8 @@ def correct_case(
         return []
     case.full_clean(exclude=["title_key", "created_by"], validate_unique=True)
     case.save()
-    Correction.objects.bulk_create(recorded)
+    for correction in recorded:
+        correction.save()  # one by one: each is chained (audit) as it is written
     CaseEvent.objects.create(
         case=case,
         actor=by,

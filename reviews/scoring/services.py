@@ -8,9 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import chain
 from common.exceptions import InvalidTransition
 from common.timefmt import local_datetime
 from reform_cases.campaigns import rules as campaign_rules
+from reviews.audit_records import REVIEW_SUBMITTED
 from reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -137,6 +139,8 @@ def save_review(
         )
         ReviewEvent.objects.create(review=review, actor=by, kind=ReviewEventKind.SUBMITTED)
     review.save()
+    if submit:
+        chain.record_state(REVIEW_SUBMITTED, review)
     return review
 
 

@@ -1,0 +1,41 @@
+"""What of reform_cases the audit chain covers (audit/chain.py), registered at start-up.
+
+Objections: who wrote them is personal data kept outside the chain (name, contact, address,
+file), so that it can be erased after its retention period; the text and the case are in.
+The answer is a state of its own, chained each time it is given.
+"""
+
+from audit import chain
+from reform_cases.models import (
+    CampaignStatusChange,
+    CaseEvent,
+    Correction,
+    Objection,
+    ObjectionStatus,
+)
+
+OBJECTION_ANSWERED = "reform_cases.objection.answered"
+OBJECTION_PERSONAL_DATA = ("name", "contact", "ip_address", "file", "file_name")
+OBJECTION_ANSWER = ("status", "answer", "answered_by", "answered_at")
+
+
+def objection_answer(objection: Objection) -> dict:
+    return {
+        "status": objection.status,
+        "answer": objection.answer,
+        "answered_by_id": objection.answered_by_id,
+        "answered_at": objection.answered_at,
+    }
+
+
+def register() -> None:
+    chain.track_rows(CaseEvent)
+    chain.track_rows(Correction)
+    chain.track_rows(CampaignStatusChange)
+    chain.track_rows(Objection, exclude=OBJECTION_PERSONAL_DATA + OBJECTION_ANSWER)
+    chain.track_state(
+        Objection,
+        OBJECTION_ANSWERED,
+        content=objection_answer,
+        applies=lambda objection: objection.status != ObjectionStatus.OPEN,
+    )
