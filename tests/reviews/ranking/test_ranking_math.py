@@ -187,6 +187,44 @@ def test_an_expert_with_identical_scores_is_left_as_is():
     assert not np.isnan(normalised).any()
 
 
+def test_an_expert_giving_81_7_five_times_has_zero_spread_and_keeps_raw_totals():
+    # Expert K gives 81.7 to five cases, S is the strict expert (58 66 70 74 82).
+    # Exactly, K's mean is 81.7 and every deviation is 0: zero spread, so K keeps raw totals
+    # (the docstring's rule for a zero-spread expert), however the floats fall.
+    # The one-pass formula √(E[x²] − mean²) over bincount sums gives 9.5e-7 here (above the
+    # old absolute cut-off of 1e-9), which standardised K and sent all five to the pooled mean.
+    experts = np.array([0] * 5 + [1] * 5)
+    totals = np.array([81.7] * 5 + STRICT)
+    squares = np.bincount(experts, weights=totals**2)[0] / 5
+    assert math.sqrt(squares - (np.bincount(experts, weights=totals)[0] / 5) ** 2) > 1e-9
+    normalised, standardised = normalise_by_expert(experts, totals, 2)
+    assert standardised.tolist() == [False, True]
+    assert normalised[:5].tolist() == [81.7] * 5  # exactly as given
+    # S is still standardised, to the pooled mean of all ten totals:
+    # (5 × 81.7 + 350) / 10 = 758.5 / 10 = 75.85; S's 70 is S's mean (z = 0) → 75.85.
+    assert normalised[7] == pytest.approx(75.85)
+
+
+def test_an_expert_giving_33_3_six_times_keeps_raw_totals_too():
+    # Six times 33.3: Σ = 199.8, mean 33.3 (33.300000000000004 in floats), deviations 0.
+    experts = np.array([0] * 6 + [1] * 5)
+    totals = np.array([33.3] * 6 + STRICT)
+    normalised, standardised = normalise_by_expert(experts, totals, 2)
+    assert standardised.tolist() == [False, True]
+    assert normalised[:6].tolist() == [33.3] * 6
+
+
+def test_the_zero_spread_tolerance_is_relative_and_does_not_swallow_a_real_spread():
+    # 70, 70, 70, 70, 70.01: mean 70.002, deviations −0.002 (×4) and +0.008,
+    # squares 4 × 0.000004 + 0.000064 = 0.00008; population spread √(0.00008 / 5) = 0.004,
+    # far above 1e-9 × 70: standardised. Its 70.01 has z = 0.008 / 0.004 = 2.
+    experts = np.array([0] * 5 + [1] * 5)
+    totals = np.array([70, 70, 70, 70, 70.01, *STRICT])
+    normalised, standardised = normalise_by_expert(experts, totals, 2)
+    assert standardised.tolist() == [True, True]
+    assert normalised[4] == pytest.approx(totals.mean() + 2 * totals.std())
+
+
 # --- rank_into_tiers -----------------------------------------------------------------------
 
 
@@ -258,10 +296,96 @@ def test_tie_break_that_cannot_separate_still_flags():
     assert result["tier"].tolist() == [BEST, NONE, NONE, EXCELLENT]
 
 
-def test_cases_without_a_value_rank_last():
+def test_cases_without_a_value_get_no_rank_and_no_tier():
+    # NaN is "no reviews": no rank (0), no tier; the others are ranked 1, 2 among themselves.
     result = rank_into_tiers([float("nan"), 70, 90], [1, 1])
     assert result["tier"].tolist() == [NONE, EXCELLENT, BEST]
-    assert result["rank"].tolist() == [3, 2, 1]
+    assert result["rank"].tolist() == [0, 2, 1]
+
+
+# Tie-break at two decimals. T is clear at the top; A and B tie on the basis (the mean) at
+# 85.00 across the boundary (quotas 2 | 1), so the tie-break decides which is best.
+T = [90, 90, 90]
+B = [82, 85, 88]  # mean 85, median 85.00, spread √((9 + 0 + 9) / 2) = 3.00
+
+
+def tiers_with_tie_break(reviews):
+    case_idx = np.repeat(np.arange(len(reviews)), [len(r) for r in reviews])
+    totals = np.array([t for r in reviews for t in r], dtype=float)
+    agg = case_aggregates(case_idx, totals, len(reviews))
+    # What compute_ranking passes: higher median first, then lower spread.
+    tie_break = [np.nan_to_num(agg["median"], nan=-1e9), -agg["std"]]
+    return agg, rank_into_tiers(agg["mean"], [2, 1], tie_break=tie_break)
+
+
+def test_medians_of_85_0033_and_85_00_tie_at_two_decimals_so_the_lower_spread_wins():
+    # A: 78.9967, 85.0033, 91 → Σ 255, mean 85.00; median 85.0033, shown 85.00 like B's.
+    #    deviations −6.0033, +0.0033, +6 → squares 36.03961089 + 0.00001089 + 36 = 72.03962178;
+    #    spread √(72.03962178 / 2) = √36.01981089 = 6.0017 (shown 6.00) against B's 3.00.
+    # Medians tie at 85.00, so the lower spread decides: B is best, A excellent.
+    # (Comparing raw medians, 85.0033 > 85, would have made A best.)
+    a = [78.9967, 85.0033, 91]
+    agg, result = tiers_with_tie_break([T, a, B])
+    assert to_cents(agg["median"]).tolist() == [9000, 8500, 8500]
+    assert agg["std"][1] == pytest.approx(math.sqrt(36.01981089))
+    assert result["tier"].tolist() == [BEST, EXCELLENT, BEST]
+    assert result["rank"].tolist() == [1, 3, 2]
+    assert not result["boundary_tie"].any()
+
+
+def test_medians_of_85_01_and_85_00_differ_at_two_decimals_so_the_median_wins():
+    # A: 79, 85.01, 90.99 → Σ 255, mean 85.00; median 85.01 > B's 85.00, so A is best
+    # although its spread is larger: deviations −6, +0.01, +5.99 → 36 + 0.0001 + 35.8801
+    # = 71.8802; √(71.8802 / 2) = √35.9401 = 5.9950 against B's 3.00.
+    a = [79, 85.01, 90.99]
+    agg, result = tiers_with_tie_break([T, a, B])
+    assert to_cents(agg["median"]).tolist() == [9000, 8501, 8500]
+    assert agg["std"][1] == pytest.approx(math.sqrt(35.9401))
+    assert result["tier"].tolist() == [BEST, BEST, EXCELLENT]
+    assert result["rank"].tolist() == [1, 2, 3]
+
+
+def test_spreads_of_2_125_and_2_13_are_both_shown_as_2_13_so_they_tie():
+    # Half up: 2.125 → 2.13. The spread enters as −spread ("higher is better"), and −2.125
+    # must round to −2.13 as the spread is shown, not to −2.12 (half up towards +∞).
+    assert to_cents([2.125, -2.125, 85.625, -85.625]).tolist() == [213, -213, 8563, -8563]
+    result = rank_into_tiers([85, 85], [1, 1], tie_break=[[86, 86], [-2.125, -2.13]])
+    assert result["boundary_tie"].tolist() == [True, True]
+    assert result["tier"].tolist() == [NONE, NONE]
+
+
+def test_the_same_totals_in_another_order_give_the_same_mean_at_two_decimals():
+    # 95.67 + 83.41 + 78.85 + 90.93 = 348.86; / 4 = 87.215 exactly → 87.22 (half up).
+    # Summed in this order the float mean is 87.21499999999999, in the other 87.215:
+    # both cases must be 87.22, tied for the single best place.
+    first = [95.67, 83.41, 78.85, 90.93]
+    second = [95.67, 83.41, 90.93, 78.85]
+    mean = case_aggregates([0] * 4 + [1] * 4, first + second, 2)["mean"]
+    assert mean[0] != mean[1]  # the premise: floating-point noise differs
+    assert to_cents(mean).tolist() == [8722, 8722]
+    result = rank_into_tiers(mean, [1, 1])
+    assert result["boundary_tie"].tolist() == [True, True]
+    assert result["rank"].tolist() == [1, 1]
+
+
+def test_cases_without_reviews_are_never_a_boundary_tie():
+    # 90 and 80 have reviews; the two NaNs have none. Quotas 1 | 2 put a boundary after the
+    # third place, between the two cases without reviews: they are not "tied" (they have no
+    # value), get no rank and no tier, and the 80 alone is excellent.
+    values = [90, float("nan"), 80, float("nan")]
+    for tie_break in (None, [[90, -1e9, 80, -1e9], [0, 0, 0, 0]]):  # as compute_ranking passes
+        result = rank_into_tiers(values, [1, 2], tie_break=tie_break)
+        assert result["boundary_tie"].tolist() == [False, False, False, False]
+        assert result["tier"].tolist() == [BEST, NONE, EXCELLENT, NONE]
+        assert result["rank"].tolist() == [1, 0, 2, 0]
+
+
+def test_cases_without_reviews_take_no_place_in_a_tier_with_room_to_spare():
+    # Quotas 1 | 5 leave room for six cases; only two have reviews. The NaNs stay without a
+    # tier (they used to fill places 3 and 4 of the excellent tier).
+    result = rank_into_tiers([float("nan"), 90, float("nan"), 80], [1, 5])
+    assert result["tier"].tolist() == [NONE, BEST, NONE, EXCELLENT]
+    assert not result["boundary_tie"].any()
 
 
 # --- bootstrap_tiers ------------------------------------------------------------------------
@@ -314,6 +438,91 @@ def test_bootstrap_of_a_case_with_identical_scores_is_certain():
     # One case whose reviews agree exactly cannot move: its share is 100% wherever it is.
     shares = bootstrap_tiers([0, 0, 0, 1, 1, 1], [70, 70, 70, 90, 90, 90], 2, [1, 1])
     assert shares.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
+# Tie-break in the bootstrap. A has totals 84 and 86, B one total of 85; quotas 1 | 1.
+# A resample of A draws two totals, each 84 or 86 with probability 1/2:
+#   86 86 (1/4): mean 86 > 85, A best.
+#   84 84 (1/4): mean 84 < 85, B best.
+#   84 86 (1/2): mean 85.00 = B's 85.00, medians 85.00 = 85.00, spreads √2 = 1.41 and 0:
+#                with the tie-break B is best; without it the tie is broken at random.
+# With the tie-break A is best in ≈ 1/4 of resamples, without it in ≈ 1/4 + 1/2 · 1/2 = 1/2.
+TIE_CASES, TIE_TOTALS = [0, 0, 1], [84, 86, 85]
+
+
+def test_bootstrap_applies_the_tie_break_in_each_resample():
+    with_rule = bootstrap_tiers(TIE_CASES, TIE_TOTALS, 2, [1, 1], basis="mean", tie_break=True)
+    without = bootstrap_tiers(TIE_CASES, TIE_TOTALS, 2, [1, 1], basis="mean")
+    # 1000 resamples: a share of p has a standard error of at most √(0.25 / 1000) = 0.016.
+    assert with_rule[0, BEST] == pytest.approx(0.25, abs=0.05)
+    assert with_rule[1, BEST] == pytest.approx(0.75, abs=0.05)
+    assert without[0, BEST] == pytest.approx(0.5, abs=0.05)
+    for shares in (with_rule, without):
+        assert shares[:, BEST].sum() == pytest.approx(1.0)
+
+
+# The normalised basis is re-normalised within each resample. Expert L scored cases 0–3
+# (50, 54, 56, 62) and case 4 (58); M scored case 4 (72); Q scored case 5 (68). Quota: 1.
+# Only case 4 has two reviews, so a resample differs from the round only in case 4's draws:
+#   L58 M72 (1/2), the round itself: L has 5 reviews, mean 56, deviations −6 −2 0 +6 +2,
+#       Σ² = 80, spread √(80/5) = 4, so case 3's 62 has z = 1.5. Pooled: 50 54 56 62 58 72 68,
+#       Σ 420, mean 60, deviations −10 −6 −4 +2 −2 +12 +8, Σ² = 368, spread √(368/7) = 7.2506.
+#       Case 3 → 60 + 1.5 × 7.2506 = 70.88, above Q's 68 and case 4's
+#       (60 + 0.5 × 7.2506 + 72) / 2 = 67.81: case 3 is best.
+#   L58 L58 (1/4): L has 6 drawn reviews, mean 338/6 = 56.33, Σ² = 83.33, spread
+#       √(83.33/6) = 3.727, case 3's z = 5.667 / 3.727 = 1.52. Pooled: 50 54 56 62 58 58 68,
+#       mean 58, Σ² = 200, spread √(200/7) = 5.345. Case 3 → 58 + 1.52 × 5.345 = 66.13 < 68:
+#       case 5 (Q's 68, raw) is best.
+#   M72 M72 (1/4): L drew only 4 reviews (< 5) and keeps raw totals: case 3 is 62,
+#       case 4 is 72 > 68: case 4 is best.
+# Re-normalised in each resample: case 3 ≈ 1/2, case 4 ≈ 1/4, case 5 ≈ 1/4.
+# Normalised once for the round and then resampled, case 5 (68) would never be best, as
+# case 3 would always be 70.88.
+L_EXPERT, M_EXPERT, Q_EXPERT = 0, 1, 2
+NORM_CASES = [0, 1, 2, 3, 4, 4, 5]
+NORM_EXPERTS = [L_EXPERT] * 5 + [M_EXPERT, Q_EXPERT]
+NORM_TOTALS = [50, 54, 56, 62, 58, 72, 68]
+
+
+def test_the_worked_normalised_scenarios_are_right():
+    # Guards the comment above with normalise_by_expert on each resample's draws.
+    def case_means(case4):  # case 4's two drawn (expert, total)
+        experts = [L_EXPERT] * 4 + [e for e, _t in case4] + [Q_EXPERT]
+        totals = np.array([50, 54, 56, 62] + [t for _e, t in case4] + [68], dtype=float)
+        normalised, _ = normalise_by_expert(experts, totals, 3)
+        return case_aggregates([0, 1, 2, 3, 4, 4, 5], normalised, 6)["mean"]
+
+    round_itself = case_means([(L_EXPERT, 58), (M_EXPERT, 72)])
+    assert round_itself[3] == pytest.approx(60 + 1.5 * math.sqrt(368 / 7))  # 70.88
+    assert round_itself[4] == pytest.approx((60 + 0.5 * math.sqrt(368 / 7) + 72) / 2)  # 67.81
+    assert np.argmax(round_itself) == 3
+    both_l = case_means([(L_EXPERT, 58), (L_EXPERT, 58)])
+    assert both_l[3] == pytest.approx(66.13, abs=0.005) and np.argmax(both_l) == 5
+    both_m = case_means([(M_EXPERT, 72), (M_EXPERT, 72)])
+    assert both_m.tolist() == [50, 54, 56, 62, 72, 68] and np.argmax(both_m) == 4
+
+
+def test_bootstrap_renormalises_by_expert_within_each_resample():
+    shares = bootstrap_tiers(
+        NORM_CASES, NORM_TOTALS, 6, [1], basis="normalised", expert_idx=NORM_EXPERTS, n_experts=3
+    )[:, BEST]
+    assert shares[:3].tolist() == [0, 0, 0]
+    assert shares[3] == pytest.approx(0.5, abs=0.05)
+    assert shares[4] == pytest.approx(0.25, abs=0.05)
+    assert shares[5] == pytest.approx(0.25, abs=0.05)  # 0 if normalised once, then resampled
+    assert shares.sum() == pytest.approx(1.0)
+
+
+def test_bootstrap_of_the_normalised_basis_needs_the_experts():
+    with pytest.raises(ValueError):
+        bootstrap_tiers(NORM_CASES, NORM_TOTALS, 6, [1], basis="normalised")
+
+
+def test_bootstrap_of_cases_without_reviews_puts_them_in_no_tier():
+    # Two reviewed cases, two without reviews, quotas 1 | 5: the unreviewed never land anywhere.
+    shares = bootstrap_tiers([0, 0, 2, 2], [90, 90, 80, 80], 4, [1, 5], tie_break=True)
+    assert shares.tolist() == [[1, 0], [0, 0], [0, 1], [0, 0]]
+    assert bootstrap_tiers([], [], 3, [1, 1]).tolist() == [[0, 0]] * 3
 
 
 def test_a_round_without_cases():
