@@ -6,6 +6,8 @@ above or below it (a county and its city). Declared and recorded conflicts are
 honoured too.
 """
 
+from collections import defaultdict
+
 from django.utils.translation import gettext as _
 
 from reviews.models import Conflict
@@ -31,36 +33,53 @@ def case_organisations(case) -> list:
     return [case.organisation, *case.co_organisations.all()]
 
 
-def conflict_reason(expert, case) -> str | None:
-    """The reason this expert may not review this case, or None."""
+def _affiliation(expert):
     profile = getattr(expert, "expert_profile", None)
-    reason = organisation_conflict(
-        profile.affiliation if profile else None, case_organisations(case)
-    )
-    if reason:
-        return reason
-    declared = Conflict.objects.filter(expert=expert, case=case).first()
-    if declared:
-        return _("已登记回避:%(reason)s") % {"reason": declared.reason}
-    return None
+    return profile.affiliation if profile is not None else None
+
+
+def conflict_reason(expert, case) -> str | None:
+    """The reason this expert may not review this case, or None: `conflict_table` for one pair."""
+    return conflict_table([expert], [case]).get((expert.pk, case.pk))
 
 
 def conflict_table(experts, cases) -> dict[tuple[int, int], str]:
     """{(expert id, case id): reason} for every conflicted pair, in a fixed number of queries.
 
-    `experts` need `expert_profile__affiliation` loaded; `cases` need
-    `organisation` and `co_organisations` prefetched.
+    The one implementation of the rule: hand assignment (`conflict_reason`), the case page and
+    the automatic proposal (`proposal.build_board`) all ask here. `experts` need
+    `expert_profile__affiliation` loaded; `cases` need `organisation` and `co_organisations`
+    prefetched (else one query per case).
     """
     table = {}
+    organisations = {case.pk: case_organisations(case) for case in cases}
+    # `organisation_conflict` can only name a case organisation that is the expert's own, its
+    # parent or one of its children: index the cases by those, so that only these pairs are
+    # asked (at 5,000 cases × 300 experts asking every pair would cost seconds).
+    by_org, by_parent = defaultdict(set), defaultdict(set)  # organisation id → case ids
+    for case_pk, orgs in organisations.items():
+        for org in orgs:
+            if org is not None:
+                by_org[org.pk].add(case_pk)
+                by_parent[org.parent_id].add(case_pk)
+    # Many experts share a unit and many cases the same units: each combination is asked once.
+    units = {
+        pk: tuple(org.pk for org in orgs if org is not None) for pk, orgs in organisations.items()
+    }
+    answers = {}
     for expert in experts:
-        profile = getattr(expert, "expert_profile", None)
-        affiliation = profile.affiliation if profile else None
+        affiliation = _affiliation(expert)
         if affiliation is None:
             continue
-        for case in cases:
-            reason = organisation_conflict(affiliation, case_organisations(case))
-            if reason:
-                table[(expert.pk, case.pk)] = reason
+        candidates = by_org.get(affiliation.pk, set()) | by_parent.get(affiliation.pk, set())
+        if affiliation.parent_id:
+            candidates |= by_org.get(affiliation.parent_id, set())
+        for case_pk in candidates:
+            key = (affiliation.pk, units[case_pk])
+            if key not in answers:
+                answers[key] = organisation_conflict(affiliation, organisations[case_pk])
+            if answers[key]:
+                table[(expert.pk, case_pk)] = answers[key]
     declared = Conflict.objects.filter(
         expert__in=[e.pk for e in experts], case__in=[c.pk for c in cases]
     ).values_list("expert_id", "case_id", "reason")

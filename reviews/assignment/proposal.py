@@ -10,13 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.exceptions import InvalidTransition
+from reviews.assignment.conflicts import conflict_table
 from reviews.assignment.services import (
+    expert_capacity,
+    expert_load,
     notify_assigned,
     require_assignments_open,
     round_experts,
 )
 from reviews.assignment.solver import Instance, solve
-from reviews.models import Assignment, AssignmentStatus, Conflict, Review, ReviewRound
+from reviews.models import Assignment, AssignmentStatus, Review, ReviewRound
 
 MAX_MESSAGES = 20
 
@@ -76,30 +79,10 @@ def build_board(review_round: ReviewRound) -> Board:
         covered = by_field.get(case.field_id)
         eligible[i] = covered if covered is not None and covered.any() else everyone
 
-    # Conflicts: the expert's organisation is a case organisation, its parent, or one of its children.
+    # Conflicts: by the rule hand assignment applies (conflicts.conflict_table), not a copy of it.
     conflicted = np.zeros((n_c, n_e), dtype=bool)
-    by_org, by_parent = defaultdict(list), defaultdict(list)
-    for i, case in enumerate(cases):
-        for org in [case.organisation, *case.co_organisations.all()]:
-            if org is None:
-                continue
-            by_org[org.pk].append(i)
-            if org.parent_id:
-                by_parent[org.parent_id].append(i)
-    for j, expert in enumerate(experts):
-        profile = getattr(expert, "expert_profile", None)
-        org = profile.affiliation if profile else None
-        if org is None:
-            continue
-        rows = by_org.get(org.pk, []) + by_parent.get(org.pk, [])
-        if org.parent_id:
-            rows = rows + by_org.get(org.parent_id, [])
-        conflicted[rows, j] = True
-    for expert_id, case_id in Conflict.objects.filter(case__in=[c.pk for c in cases]).values_list(
-        "expert_id", "case_id"
-    ):
-        if expert_id in e_index and case_id in c_index:
-            conflicted[c_index[case_id], e_index[expert_id]] = True
+    for expert_id, case_id in conflict_table(experts, cases):
+        conflicted[c_index[case_id], e_index[expert_id]] = True
 
     # Expertise and the outside-province mix.
     case_field = np.array([c.field_id or -1 for c in cases], dtype=np.int64)
@@ -107,12 +90,11 @@ def build_board(review_round: ReviewRound) -> Board:
     outside = np.zeros(n_e, dtype=bool)
     capacity = np.zeros(n_e, dtype=np.int64)
     for j, expert in enumerate(experts):
+        capacity[j] = expert_capacity(expert)  # the same as hand assignment's
         profile = getattr(expert, "expert_profile", None)
         if profile is None:
-            capacity[j] = 30
             continue
         outside[j] = not profile.inside_province
-        capacity[j] = profile.max_cases_per_round
         for f in profile.fields.all():
             mismatch[case_field == f.pk, j] = False
 
@@ -262,10 +244,13 @@ def fill_gap(*, review_round: ReviewRound, case, by) -> Assignment:
     )
     if len(active) >= review_round.reviewers_per_case:
         raise InvalidTransition(_("该案例的评审专家已满。"))
+    # Capacity as hand assignment counts it: proposed and confirmed assignments alike.
+    loads = expert_load(review_round)
     candidates = [
         j
-        for j in np.flatnonzero(board.eligible[i] & (board.capacity > 0))
+        for j in np.flatnonzero(board.eligible[i])
         if board.experts[j].pk not in active
+        and loads.get(board.experts[j].pk, 0) < expert_capacity(board.experts[j])
     ]
     if not candidates:
         raise InvalidTransition(_("没有无回避关系且有余量的专家可以补上。"))

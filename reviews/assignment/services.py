@@ -23,6 +23,7 @@ from reviews.models import (
     AssignmentStatus,
     Conflict,
     ConflictSource,
+    ExpertProfile,
     Review,
     ReviewRound,
     ReviewStatus,
@@ -40,6 +41,14 @@ def expert_load(review_round: ReviewRound) -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     return {row["expert_id"]: row["n"] for row in rows}
+
+
+def expert_capacity(expert) -> int:
+    """How many cases `expert` may hold in one round, proposed and confirmed together: the
+    profile's maximum, or `ExpertProfile.DEFAULT_MAX_CASES` without a profile. Hand assignment
+    (`assign_expert`), the automatic proposal and gap filling (`proposal.py`) all ask here."""
+    profile = getattr(expert, "expert_profile", None)
+    return profile.max_cases_per_round if profile is not None else ExpertProfile.DEFAULT_MAX_CASES
 
 
 def round_experts(review_round: ReviewRound) -> QuerySet[User]:
@@ -74,9 +83,8 @@ def assign_expert(*, review_round: ReviewRound, case, expert, by) -> Assignment:
     active = Assignment.objects.filter(round=review_round, case=case, status__in=ACTIVE).count()
     if active >= review_round.reviewers_per_case:
         raise InvalidTransition(_("该案例已有 %(n)d 名评审专家,达到每案人数。") % {"n": active})
-    profile = getattr(expert, "expert_profile", None)
-    limit = profile.max_cases_per_round if profile else None
-    if limit is not None and expert_load(review_round).get(expert.pk, 0) >= limit:
+    limit = expert_capacity(expert)
+    if expert_load(review_round).get(expert.pk, 0) >= limit:
         raise InvalidTransition(
             _("%(expert)s 本轮已分配 %(n)d 件,达到其评审上限。") % {"expert": expert, "n": limit}
         )

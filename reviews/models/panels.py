@@ -9,6 +9,10 @@ from reform_cases.models import Campaign, Field
 class ExpertProfile(models.Model):
     """A reviewer: affiliation, inside or outside the province, expertise, capacity."""
 
+    # Cases per round when nothing else is said: a new profile's maximum, and the capacity of an
+    # expert without a profile (reviews/assignment/services.expert_capacity).
+    DEFAULT_MAX_CASES = 30
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expert_profile"
     )
@@ -26,7 +30,9 @@ class ExpertProfile(models.Model):
     )
     inside_province = models.BooleanField(_("省内专家"), default=True)
     fields = models.ManyToManyField(Field, verbose_name=_("擅长领域"), blank=True)
-    max_cases_per_round = models.PositiveSmallIntegerField(_("每轮评审上限"), default=30)
+    max_cases_per_round = models.PositiveSmallIntegerField(
+        _("每轮评审上限"), default=DEFAULT_MAX_CASES
+    )
 
     class Meta:
         verbose_name = _("专家")

@@ -84,7 +84,7 @@ def plan_expert_import(rows) -> ExpertImportPlan:
             else:
                 chosen.append(fields[field_name])
         max_text = row.get("max_cases", "").strip()
-        max_cases = 30
+        max_cases = ExpertProfile.DEFAULT_MAX_CASES
         if max_text:
             try:
                 max_cases = int(float(max_text))

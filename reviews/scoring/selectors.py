@@ -16,6 +16,7 @@ from reviews.models import (
     Score,
     Visibility,
 )
+from reviews.ranking.services import config_or_default
 from reviews.ranking.statistics import is_disagreement, spread
 
 LIST_LIMIT = 100  # longer lists are counted, and exported with the ranking
@@ -94,9 +95,12 @@ def other_reviews(assignment) -> QuerySet[Review]:
 def progress(review_round: ReviewRound, now=None) -> dict:
     """Completion, per-expert done / assigned, overdue reviews and widely spread cases.
 
+    A case is widely spread by the campaign's own disagreement threshold (its ranking
+    settings, the model's default when it has none), the one the ranking flags by.
     Counted by the database, so the page costs the same at 50 and at 5,000 cases.
     """
     now = now or timezone.now()
+    threshold = float(config_or_default(review_round.campaign).disagreement_threshold)
     confirmed = Assignment.objects.filter(round=review_round, status=AssignmentStatus.CONFIRMED)
     counts = list(
         confirmed.values("expert_id").annotate(
@@ -125,7 +129,7 @@ def progress(review_round: ReviewRound, now=None) -> dict:
         (
             (case_id, spread(values), values)
             for case_id, values in totals.items()
-            if is_disagreement(spread(values))
+            if is_disagreement(spread(values), threshold)
         ),
         key=lambda item: -item[1],
     )
@@ -155,5 +159,6 @@ def progress(review_round: ReviewRound, now=None) -> dict:
         "overdue_count": overdue_count,
         "spread": [(shown[case_id], sd, values) for case_id, sd, values in flagged[:LIST_LIMIT]],
         "spread_count": len(flagged),
+        "threshold": threshold,
         "released": released,
     }

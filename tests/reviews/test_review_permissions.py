@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from notifications.models import Notification
-from reform_cases.models import Attachment, AttachmentDownload, AttachmentKind
+from reform_cases.models import Attachment, AttachmentDownload, AttachmentKind, Campaign
 from reviews.assignment import services as assignment_services
 from reviews.models import (
     Assignment,
@@ -31,10 +31,13 @@ from reviews.models import (
     ExpertProfile,
     Panel,
     Pledge,
+    RankingEntry,
     Review,
     ReviewEvent,
     ReviewRound,
     ReviewStatus,
+    RoundEvent,
+    TierOverride,
     Visibility,
 )
 from reviews.rounds import services as rounds_services
@@ -46,6 +49,7 @@ from tests.factories import (
     confirmed,
     make_expert,
     make_open_round,
+    ranking_entry,
     review_of,
     reviewing_campaign,
     score_data,
@@ -63,6 +67,8 @@ ASSIGNMENT = "assignment"  # the assigned expert's confirmed assignment
 PROPOSED = "proposed"  # a proposed assignment of a third expert, removable
 EXPERT = "expert"  # the unassigned expert's account
 PANEL = "panel"
+CASE = "case"  # the assigned case
+ENTRY = "entry"  # the assigned case's ranking entry
 FILE = "file"  # an attachment of the assigned case
 OTHER_FILE = "other-file"  # an attachment of another case of the same round
 
@@ -102,12 +108,26 @@ GET_MATRIX = [
     *_row("manage:round-edit", {"pk": ROUND}, MANAGE_PAGE),
     *_row("manage:round-add-cases", {"pk": ROUND}, MANAGE_POST),
     *_row("manage:assign", {"pk": ROUND}, MANAGE_PAGE),
+    *_row("manage:assign-case", {"pk": ROUND, "case_pk": CASE}, MANAGE_PAGE),
     *_row("manage:assign-add", {"pk": ROUND}, MANAGE_POST),
     *_row("manage:assign-remove", {"pk": ROUND, "assignment_pk": PROPOSED}, MANAGE_POST),
     *_row("manage:assign-confirm", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:assign-auto", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:assign-fill-gap", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:assign-swap", {"pk": ROUND, "assignment_pk": PROPOSED}, MANAGE_POST),
     *_row("manage:conflict-record", {"pk": ROUND}, MANAGE_POST),
     *_row("manage:progress", {"pk": ROUND}, MANAGE_PAGE),
+    *_row("manage:progress-expert", {"pk": ROUND, "expert_pk": EXPERT}, MANAGE_PAGE),
     *_row("manage:review-reopen", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:ranking", {"pk": ROUND}, MANAGE_PAGE),
+    *_row("manage:ranking-compute", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:ranking-tie-break", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:ranking-override", {"pk": ROUND, "entry_pk": ENTRY}, MANAGE_POST),
+    *_row("manage:ranking-lock", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:ranking-reopen", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:ranking-shortlist", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:ranking-notice", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:ranking-export", {"pk": ROUND}, MANAGE_PAGE),
     *_row("cases:attachment", {"attachment_pk": FILE}, CASE_FILE),
     *_row("cases:attachment", {"attachment_pk": OTHER_FILE}, OTHER_CASE_FILE),
 ]
@@ -171,6 +191,39 @@ POST_MATRIX = [
     *_row("manage:assign-confirm", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=True),
     *_row("manage:conflict-record", {"pk": ROUND}, MANAGE_ACTION, data="conflict", changes=True),
     *_row("manage:review-reopen", {"pk": ROUND}, MANAGE_ACTION, data="reopen", changes=True),
+    # The other case has one proposed reviewer of k = 3: the proposal and gap filling add some.
+    *_row("manage:assign-auto", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=True),
+    *_row("manage:assign-fill-gap", {"pk": ROUND}, MANAGE_ACTION, data="fill-gap", changes=True),
+    *_row(
+        "manage:assign-swap",
+        {"pk": ROUND, "assignment_pk": PROPOSED},
+        MANAGE_ACTION,
+        data="swap",
+        changes=True,
+    ),
+    # The campaign is in review: the ranking may be computed, not yet changed, locked, reopened
+    # (nothing is locked) or published; those are refused with a message on the ranking page.
+    *_row("manage:ranking-compute", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=True),
+    *_row(
+        "manage:ranking-tie-break", {"pk": ROUND}, MANAGE_ACTION, data={"apply": "1"}, changes=True
+    ),
+    *_row(
+        "manage:ranking-override",
+        {"pk": ROUND, "entry_pk": ENTRY},
+        MANAGE_ACTION,
+        data={"tier": "", "reason": "评审组合议"},
+        changes=False,
+    ),
+    *_row("manage:ranking-lock", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=False),
+    *_row(
+        "manage:ranking-reopen",
+        {"pk": ROUND},
+        MANAGE_ACTION,
+        data={"reason": "复核第二名的评分"},
+        changes=False,
+    ),
+    *_row("manage:ranking-shortlist", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=False),
+    *_row("manage:ranking-notice", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=False),
 ]
 
 
@@ -209,6 +262,7 @@ def world(db, settings, tmp_path, owning_organisation, make_user):
     w.proposed = assignment_services.assign_expert(
         review_round=w.round, case=w.other_case, expert=w.fourth, by=None
     )
+    w.entry = ranking_entry(w.round, w.case, None)
     w.ids = {
         CAMPAIGN: w.campaign.pk,
         ROUND: w.round.pk,
@@ -216,6 +270,8 @@ def world(db, settings, tmp_path, owning_organisation, make_user):
         PROPOSED: w.proposed.pk,
         EXPERT: w.users["unassigned_expert"].pk,
         PANEL: w.panel.pk,
+        CASE: w.case.pk,
+        ENTRY: w.entry.pk,
         FILE: w.file.pk,
         OTHER_FILE: w.other_file.pk,
     }
@@ -265,6 +321,12 @@ def fingerprint():
         ),
         "users": User.objects.count(),
         "notifications": Notification.objects.count(),
+        "ranking": sorted(
+            RankingEntry.objects.values_list("pk", "case_id", "n_reviews", "rank", "final_tier_id")
+        ),
+        "overrides": TierOverride.objects.count(),
+        "round events": sorted(RoundEvent.objects.values_list("pk", "kind")),
+        "campaigns": sorted(Campaign.objects.values_list("pk", "status")),
     }
 
 
@@ -303,6 +365,10 @@ def _post_data(world, data):
         return {"case": world.case.pk, "expert": world.third.pk, "reason": "亲属在申报单位"}
     if data == "reopen":
         return {"review": world.submitted.pk, "reason": "录入有误"}
+    if data == "fill-gap":
+        return {"case": world.other_case.pk}
+    if data == "swap":
+        return {"expert": world.users["unassigned_expert"].pk}
     raise ValueError(data)
 
 
@@ -339,6 +405,48 @@ def test_post(world, name, kwargs, role, expected, extra):
         assert after == before, "a refused request changed something"
     elif extra["changes"]:
         assert after != before, "the allowed request changed nothing"
+
+
+# The review's views; a new one under /review/ or /manage/ must get its rows.
+REVIEW_VIEW_MODULES = {
+    "reviews.views.expert",
+    "reviews.views.office.panels",
+    "reviews.views.office.rounds",
+    "reviews.views.office.assignment",
+    "reviews.views.office.progress",
+    "reviews.views.office.ranking",
+}
+
+
+def test_every_url_of_the_review_is_in_the_matrix():
+    """Every URL of the review's views has a GET row, and a POST-only one a POST row too."""
+    from config.urls import urlpatterns
+
+    get_rows = {param.values[0] for param in GET_MATRIX}
+    post_only = {
+        param.values[0]
+        for param in GET_MATRIX
+        if param.values[2] == "administrator" and param.values[3] == 405
+    }
+    post_rows = {param.values[0] for param in POST_MATRIX}
+    missing, checked = [], 0
+    for pattern in urlpatterns:
+        namespace = getattr(pattern, "namespace", None)
+        if namespace not in ("manage", "reviews"):
+            continue
+        for p in pattern.url_patterns:
+            view = p.callback
+            module = getattr(getattr(view, "view_class", view), "__module__", "")
+            if module not in REVIEW_VIEW_MODULES:
+                continue
+            checked += 1
+            name = f"{namespace}:{p.name}"
+            if name not in get_rows:
+                missing.append(f"{name}: no GET row")
+            elif name in post_only and name not in post_rows:
+                missing.append(f"{name}: POST only, no POST row")
+    assert checked >= 30  # the filter did not leave everything out
+    assert not missing, missing
 
 
 def test_posting_without_login_leaves_the_review_alone(world):

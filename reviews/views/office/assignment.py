@@ -34,8 +34,7 @@ def assign(request, pk):
     loads = assignment_services.expert_load(review_round)
     for expert in experts:
         expert.load = loads.get(expert.pk, 0)
-        profile = getattr(expert, "expert_profile", None)
-        expert.limit = profile.max_cases_per_round if profile else None
+        expert.limit = assignment_services.expert_capacity(expert)
     for case in page:
         case.short = len(case.round_assignments) < review_round.reviewers_per_case
     return render(
@@ -70,7 +69,7 @@ def assign_case(request, pk, case_pk):
     for expert in experts:
         expert.load = loads.get(expert.pk, 0)
         profile = getattr(expert, "expert_profile", None)
-        expert.limit = profile.max_cases_per_round if profile else None
+        expert.limit = assignment_services.expert_capacity(expert)
         expert.conflict = conflicts.get((expert.pk, case.pk), "")
         expert.matches = bool(
             profile and case.field_id and any(f.pk == case.field_id for f in profile.fields.all())

@@ -23,6 +23,7 @@ from reviews.models import (
     AssignmentStatus,
     Conflict,
     ConflictSource,
+    ExpertProfile,
     Panel,
     ReviewStatus,
 )
@@ -32,6 +33,9 @@ from tests.factories import (
     FieldFactory,
     UserFactory,
     accepted_case_for_review,
+    bulk_cases,
+    confirmed,
+    experts_without_profile,
     make_expert,
     make_open_round,
     make_rubric,
@@ -474,6 +478,61 @@ def test_fill_gap_without_candidates_says_so(board):
     with pytest.raises(InvalidTransition) as refused:
         auto_assign.fill_gap(review_round=board.round, case=case, by=board.admin)
     assert refused.value.messages == ["没有无回避关系且有余量的专家可以补上。"]
+
+
+# --- hand and automatic assignment count capacity alike --------------------------------------
+
+
+@pytest.mark.parametrize("max_cases", [None, 2], ids=["without a profile", "profile maximum 2"])
+def test_hand_and_automatic_assignment_agree_on_capacity(db, max_cases):
+    limit = ExpertProfile.DEFAULT_MAX_CASES if max_cases is None else max_cases
+    campaign = reviewing_campaign()
+    cases = bulk_cases(campaign, limit + 1, prefix="容量测试案例")
+    if max_cases is None:
+        expert = experts_without_profile(1)[0]
+    else:
+        expert = make_expert(max_cases=max_cases)
+    round = make_open_round(campaign, cases=cases, k=1)
+    admin = UserFactory(administrator=True)
+
+    assert assignment_services.expert_capacity(expert) == limit
+    assert auto_assign.build_board(round).capacity.tolist() == [limit]
+    # By hand: up to the limit, and one more is refused.
+    for case in cases[:limit]:
+        assignment_services.assign_expert(review_round=round, case=case, expert=expert, by=admin)
+    with pytest.raises(InvalidTransition) as refused:
+        assignment_services.assign_expert(
+            review_round=round, case=cases[limit], expert=expert, by=admin
+        )
+    assert "达到其评审上限" in refused.value.messages[0]
+    # Confirmed, the same cases leave the automatic proposal no room for the expert either.
+    assignment_services.confirm_assignments(review_round=round, by=admin)
+    assert auto_assign.build_board(round).capacity.tolist() == [0]
+    proposal = auto_assign.propose_assignment(review_round=round, by=admin, accept_partial=True)
+    assert proposal.created == 0
+
+
+def test_fill_gap_counts_proposed_assignments_towards_capacity(db):
+    campaign = reviewing_campaign()
+    first, second, short = (
+        accepted_case_for_review(campaign, title=f"补位容量案例{i}") for i in range(3)
+    )
+    round = make_open_round(campaign, cases=[first, second, short], k=1)
+    admin = UserFactory(administrator=True)
+    full = make_expert(name="已满专家", max_cases=1)
+    roomy = make_expert(name="有余量专家", max_cases=5)
+    confirmed(round, first, roomy)  # by confirmed load alone, 已满专家 (0) would come first
+    assignment_services.assign_expert(review_round=round, case=second, expert=full, by=admin)
+    # The proposed, unconfirmed case fills 已满专家: hand assignment refuses one more …
+    with pytest.raises(InvalidTransition) as refused:
+        assignment_services.assign_expert(review_round=round, case=short, expert=full, by=admin)
+    assert "达到其评审上限" in refused.value.messages[0]
+
+    filled = auto_assign.fill_gap(review_round=round, case=short, by=admin)
+
+    # … and so does gap filling.
+    assert filled.expert == roomy
+    assert Assignment.objects.filter(expert=full).count() == 1
 
 
 # --- views ------------------------------------------------------------------------------------

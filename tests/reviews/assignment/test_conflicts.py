@@ -8,13 +8,22 @@ import pytest
 from django.urls import reverse
 
 from common.exceptions import InvalidTransition
+from reviews.assignment import proposal as auto_assign
 from reviews.assignment import services as assignment_services
+from reviews.assignment.conflicts import (
+    case_organisations,
+    conflict_reason,
+    conflict_table,
+    organisation_conflict,
+)
 from reviews.models import Assignment, AssignmentStatus, Conflict, ConflictSource
 from tests.factories import (
     CityFactory,
     CountyFactory,
+    OrganisationFactory,
     UserFactory,
     accepted_case_for_review,
+    experts_without_profile,
     make_expert,
     make_open_round,
     reviewing_campaign,
@@ -144,6 +153,80 @@ def test_sibling_county_is_not_a_conflict(db):
         review_round=round, case=case, expert=expert, by=None
     )
     assert assignment.status == AssignmentStatus.PROPOSED
+
+
+# --- hand and automatic assignment apply one rule ---------------------------------------------
+
+
+def _on_the_board(round, case, expert):
+    """(conflicted, eligible) of the pair on the automatic proposal's board."""
+    board = auto_assign.build_board(round)
+    i = [c.pk for c in board.cases].index(case.pk)
+    j = [e.pk for e in board.experts].index(expert.pk)
+    return bool(board.conflicted[i, j]), bool(board.eligible[i, j])
+
+
+@pytest.mark.parametrize("conflicted", CONFLICTS, indirect=True)
+def test_hand_and_automatic_assignment_agree_on_a_conflict(conflicted):
+    round, case, expert, reason = conflicted
+    admin = UserFactory(administrator=True)
+
+    assert _on_the_board(round, case, expert) == (True, False)
+    assert reason in conflict_reason(expert, case)
+    assert conflict_table([expert], [case]) == {(expert.pk, case.pk): conflict_reason(expert, case)}
+    with pytest.raises(InvalidTransition):
+        assignment_services.assign_expert(review_round=round, case=case, expert=expert, by=admin)
+    # The proposal (partial: the round has one expert) leaves the pair out too.
+    auto_assign.propose_assignment(review_round=round, by=admin, accept_partial=True)
+    assert not Assignment.objects.filter(case=case, expert=expert).exists()
+
+
+def test_hand_and_automatic_assignment_agree_on_a_sibling_county(db):
+    campaign = reviewing_campaign()
+    city = CityFactory()
+    case = accepted_case_for_review(campaign, CountyFactory(parent=city))
+    expert = make_expert(affiliation=CountyFactory(parent=city))
+    round = make_open_round(campaign, cases=[case])
+
+    assert _on_the_board(round, case, expert) == (False, True)
+    assert conflict_reason(expert, case) is None
+    auto_assign.propose_assignment(
+        review_round=round, by=UserFactory(administrator=True), accept_partial=True
+    )
+    assert Assignment.objects.filter(case=case, expert=expert).exists()
+
+
+def test_conflict_table_asks_organisation_conflict_of_every_pair_it_needs(db):
+    """The table's index skips pairs only where the rule itself finds nothing: over a tree of
+    units (two cities and their counties, a unit without a parent) with co-implementing
+    ones, it equals asking `organisation_conflict` of every pair."""
+    campaign = reviewing_campaign()
+    p, q = CityFactory(), CityFactory()
+    a, b, c = CountyFactory(parent=p), CountyFactory(parent=p), CountyFactory(parent=q)
+    loose = OrganisationFactory()
+    units = [p, q, a, b, c, loose]
+    cases = [accepted_case_for_review(campaign, unit) for unit in units]
+    cases += [
+        accepted_case_for_review(campaign, a, co=[b]),
+        accepted_case_for_review(campaign, c, co=[p, loose]),
+        accepted_case_for_review(campaign, loose, co=[q]),
+    ]
+    experts = [make_expert(affiliation=unit) for unit in units]
+    experts += [make_expert(), *experts_without_profile(1)]  # outside the province, no profile
+
+    by_rule = {}
+    for expert in experts:
+        profile = getattr(expert, "expert_profile", None)
+        for case in cases:
+            reason = organisation_conflict(
+                profile.affiliation if profile else None, case_organisations(case)
+            )
+            if reason:
+                by_rule[(expert.pk, case.pk)] = reason
+
+    assert conflict_table(experts, cases) == by_rule
+    # Worked by hand: experts of P 5 cases, Q 4, A 4, B 4, C 4, the loose unit 3, outside 0.
+    assert len(by_rule) == 24
 
 
 # --- declaring a conflict ------------------------------------------------------------------------

@@ -1,14 +1,18 @@
 """The progress page of a round (issue 5): numbers per expert, overdue reviews after close."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reviews.models import ReviewRound
+from reviews.models import RankingConfig, RankingEntry, RankingFlag, ReviewRound
+from reviews.ranking import services as ranking_services
+from reviews.scoring.selectors import progress
 from tests.factories import (
     Desk,
+    UserFactory,
     accepted_case_for_review,
     confirmed,
     make_expert,
@@ -86,3 +90,65 @@ def test_progress_after_close_lists_overdue_reviews(progress_round, office_clien
     assert "钱专家 · 尚未评完的案例(有草稿)" in overdue
     assert "孙专家 · 尚未评完的案例</li>" in overdue
     assert "赵专家" not in overdue
+
+
+# --- the disagreement threshold is the campaign's own ------------------------------------------
+
+
+@pytest.fixture
+def spread_round(db):
+    """Two cases of three reviews each: totals 72, 80, 88 (sample σ 8) and 64, 80, 96 (σ 16)."""
+    d = Desk()
+    d.campaign = reviewing_campaign()
+    d.criteria = make_rubric(d.campaign, [("创新性", "50", "1"), ("实效性", "50", "1")])
+    d.eight = accepted_case_for_review(d.campaign, title="标准差八分的案例")
+    d.sixteen = accepted_case_for_review(d.campaign, title="标准差十六分的案例")
+    d.round = make_open_round(d.campaign, cases=[d.eight, d.sixteen])
+    experts = [make_expert(name=n) for n in ("周专家", "吴专家", "郑专家")]
+    for case, halves in ((d.eight, ("36", "40", "44")), (d.sixteen, ("32", "40", "48"))):
+        for expert, half in zip(experts, halves, strict=True):
+            review_of(confirmed(d.round, case, expert), d.criteria, [half, half])
+    return d
+
+
+def _spread_section(html):
+    return html.split("评分分歧较大的案例", 1)[1].split("</ul>", 1)[0]
+
+
+def test_progress_flags_by_the_default_threshold_without_creating_settings(
+    spread_round, office_client
+):
+    d = spread_round
+    html = office_client.get(reverse("manage:progress", kwargs={"pk": d.round.pk})).content
+    spread = _spread_section(html.decode())
+    # No ranking settings yet: the model's default, 15; σ 16 is above it, σ 8 is not.
+    assert "(标准差 > 15 分)" in spread
+    assert "标准差十六分的案例:标准差 16.0(64.0, 80.0, 96.0)" in spread
+    assert "标准差八分的案例" not in spread
+    # A page is a read: it leaves the campaign without a settings row.
+    assert not RankingConfig.objects.filter(campaign=d.campaign).exists()
+
+
+def test_progress_flags_by_the_campaigns_own_threshold(spread_round, office_client):
+    d = spread_round
+    RankingConfig.objects.create(campaign=d.campaign, disagreement_threshold=Decimal("5"))
+
+    data = progress(d.round)
+    html = office_client.get(reverse("manage:progress", kwargs={"pk": d.round.pk})).content
+    spread = _spread_section(html.decode())
+
+    assert data["threshold"] == 5
+    assert [case.title for case, _sd, _totals in data["spread"]] == [
+        "标准差十六分的案例",
+        "标准差八分的案例",
+    ]
+    assert "(标准差 > 5 分)" in spread
+    assert "标准差八分的案例:标准差 8.0(72.0, 80.0, 88.0)" in spread
+    # The ranking flags the same cases by the same value.
+    ranking_services.compute_ranking(review_round=d.round, by=UserFactory(administrator=True))
+    flagged = {
+        e.case.title
+        for e in RankingEntry.objects.filter(round=d.round).select_related("case")
+        if RankingFlag.DISAGREEMENT in e.flags
+    }
+    assert flagged == {"标准差八分的案例", "标准差十六分的案例"}
