@@ -28,3 +28,8 @@ class ReviewsConfig(AppConfig):
         from reviews.rounds import rules as _round_rules  # noqa: F401
 
         audit_records.register()
+        # The results manifest carries the ranking's configuration, overrides and raw scores.
+        from reform_cases.publication.manifest import register_section
+        from reviews.ranking.manifest import ranking_section
+
+        register_section(ranking_section)

@@ -28,6 +28,9 @@ EVERYONE_404 = [
     ("results:year", {"year": 2030}),  # the hidden case's campaign
     ("results:export-csv", {"year": 2030}),
     ("results:year", {"year": 1999}),
+    # A manifest exists only once a result is published (200: tests/reviews/ranking/test_verify_results.py).
+    ("api:manifest", {"year": 2030}),
+    ("api:manifest", {"year": 1999}),
 ]
 
 MATRIX = (

@@ -23,6 +23,7 @@ from reform_cases.models.publication import (
     Correction,
     Objection,
     ObjectionStatus,
+    ResultsManifest,
     objection_file_path,
 )
 from reform_cases.models.submission import (
@@ -70,6 +71,7 @@ __all__ = [
     "FormalCheckAction",
     "Objection",
     "ObjectionStatus",
+    "ResultsManifest",
     "Tier",
     "TierManager",
     "attachment_path",

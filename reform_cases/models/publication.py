@@ -96,3 +96,34 @@ class Objection(models.Model):
 
     def __str__(self):
         return f"{self.campaign.year} · {self.name}"
+
+
+class ResultsManifest(models.Model):
+    """One frozen version of a campaign's published result, with its SHA-256.
+
+    The first version is frozen on publication; every correction after it appends a new
+    version that carries the correction and the previous version's hash. Its content is
+    public (`/api/results/<year>/manifest.json`) so that anyone can recompute the tiers.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="manifests")
+    version = models.PositiveIntegerField(_("版本"))
+    content = models.TextField(_("内容"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    previous_sha256 = models.CharField(_("上一版本的 SHA-256"), max_length=64, blank=True)
+    reason = models.TextField(_("原因"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("结果清单")
+        verbose_name_plural = _("结果清单")
+        ordering = ["campaign", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "version"], name="manifest_unique_version")
+        ]
+
+    def __str__(self):
+        return f"{self.campaign.year} v{self.version} {self.sha256[:12]}"

@@ -26,6 +26,7 @@ from reform_cases.models import (
     award_label,
     normalise_title,
 )
+from reform_cases.publication import manifest
 from reform_cases.publication.cache import invalidate_public_results
 from reform_cases.publication.services import correct_case
 
@@ -291,6 +292,10 @@ def record_historical_case(
         kind=CaseEventKind.IMPORTED,
         note=_("由 %(source)s 导入") % {"source": source} if source else "",
     )
+    if campaign.manifests.exists():
+        manifest.freeze_manifest(
+            campaign=campaign, by=by, reason=_("补充历史案例:%(title)s") % {"title": case.title}
+        )
     transaction.on_commit(invalidate_public_results)
     return case
 

@@ -13,6 +13,7 @@ from reform_cases.models import (
     CaseOutcome,
     Correction,
     Field,
+    ResultsManifest,
     Tier,
 )
 
@@ -38,6 +39,11 @@ class ResultsPage:
     regions: list
     fields: list
     filtered: bool
+    manifests: list = field(default_factory=list)  # newest first
+
+    @property
+    def manifest(self) -> dict | None:
+        return self.manifests[0] if self.manifests else None
 
     @property
     def listed_total(self) -> int:
@@ -132,6 +138,11 @@ def results_page(campaign, filtered_cases, *, filtered: bool) -> ResultsPage:
         regions=list(Organisation.objects.filter(pk__in=region_ids).order_by("kind", "name")),
         fields=list(Field.objects.filter(pk__in=field_ids)),
         filtered=filtered,
+        manifests=list(
+            ResultsManifest.objects.filter(campaign=campaign)
+            .order_by("-version")
+            .values("version", "sha256", "reason", "created_at")
+        ),
     )
 
 

@@ -35,6 +35,7 @@ from reform_cases.models import (
     Objection,
     ObjectionStatus,
 )
+from reform_cases.publication import manifest
 from reform_cases.publication import rules as publication_rules
 from reform_cases.publication.cache import invalidate_public_results
 
@@ -181,6 +182,8 @@ def publish_results(*, campaign: Campaign, by) -> Campaign:
     if open_count:
         raise InvalidTransition(_("还有 %(n)d 条异议未答复,答复后才能发布。") % {"n": open_count})
     complete_owned_transition(campaign=campaign, by=by, to=CampaignStatus.PUBLISHED)
+    campaign.refresh_from_db()
+    manifest.freeze_manifest(campaign=campaign, by=by, reason=_("发布评选结果"))
     cases = (
         Case.objects.filter(
             campaign=campaign, status=CaseStatus.ACCEPTED, organisation__isnull=False
@@ -296,5 +299,10 @@ def correct_case(
         kind=CaseEventKind.CORRECTED,
         note=reason.strip(),
     )
+    if case.campaign.manifests.exists():
+        # After publication each correction appends a version of the results manifest.
+        manifest.freeze_manifest(
+            campaign=case.campaign, by=by, reason=_("更正:%(reason)s") % {"reason": reason.strip()}
+        )
     transaction.on_commit(invalidate_public_results)
     return recorded

@@ -22,4 +22,7 @@ call_patterns = [
     path("<int:year>/files/<int:file_pk>/", views.call_file, name="file"),
 ]
 
-api_patterns = [path("results/<int:year>.json", views.open_data, name="results")]
+api_patterns = [
+    path("results/<int:year>.json", views.open_data, name="results"),
+    path("results/<int:year>/manifest.json", views.results_manifest, name="manifest"),
+]

@@ -17,6 +17,7 @@ from reform_cases.models import (
     Campaign,
     CampaignFile,
     CampaignStatus,
+    ResultsManifest,
 )
 from reform_cases.publication import exports, selectors
 from reform_cases.publication import services as publication_services
@@ -210,4 +211,27 @@ def open_data(request, year):
         set_page(key, body)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def results_manifest(request, year):
+    """The frozen manifest of a published result: the latest version, or `?version=n`."""
+    campaign = get_object_or_404(Campaign.objects.public(), year=year)
+    versions = ResultsManifest.objects.filter(campaign=campaign)
+    raw = request.GET.get("version", "")
+    if raw:
+        if not raw.isdigit() or len(raw) > 6:
+            raise Http404
+        manifest = versions.filter(version=int(raw)).first()
+    else:
+        manifest = versions.order_by("-version").first()
+    if manifest is None:
+        raise Http404
+    response = HttpResponse(manifest.content, content_type="application/json; charset=utf-8")
+    response["Access-Control-Allow-Origin"] = "*"
+    response["X-Content-SHA256"] = manifest.sha256
+    response["Content-Disposition"] = (
+        f'inline; filename="results-{campaign.year}-manifest-v{manifest.version}.json"'
+    )
     return response

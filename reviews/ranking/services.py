@@ -4,6 +4,7 @@ The arithmetic is in `scoring` (arrays in, arrays out); this module feeds it
 with one query for the round and writes the results.
 """
 
+from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -28,13 +29,21 @@ from reviews.models import (
     Score,
     TierOverride,
 )
+from reviews.ranking import recompute, statistics
 from reviews.ranking import rules as ranking_rules
-from reviews.ranking import statistics
 
 
 def config_for(campaign) -> RankingConfig:
     config, _created = RankingConfig.objects.get_or_create(campaign=campaign)
     return config
+
+
+def config_or_default(campaign) -> RankingConfig:
+    """The campaign's ranking settings for a read (a page): its row, or an unsaved one with the
+    model's defaults when it has none yet. Writes nothing, unlike `config_for`."""
+    return RankingConfig.objects.filter(campaign=campaign).first() or RankingConfig(
+        campaign=campaign
+    )
 
 
 def round_totals(review_round: ReviewRound) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,6 +87,9 @@ def round_totals(review_round: ReviewRound) -> tuple[np.ndarray, np.ndarray, np.
 def _index(ids):
     unique = {value: i for i, value in enumerate(dict.fromkeys(ids))}
     return unique, np.array([unique[v] for v in ids], dtype=np.int64)
+
+
+WRITE_BATCH = 500  # rows per INSERT / UPDATE (SQLite lowers it to its limit of parameters)
 
 
 @transaction.atomic
@@ -125,53 +137,49 @@ def compute_ranking(
     _experts, expert_idx = _index(review_experts.tolist())
     n_cases = len(case_ids)
 
-    agg = statistics.case_aggregates(case_idx, totals, n_cases)
-    normalised_totals, _standardised = statistics.normalise_by_expert(
-        expert_idx, totals, len(_experts)
-    )
-    normalised = statistics.case_aggregates(case_idx, normalised_totals, n_cases)["mean"]
-    basis = {
-        RankingBasis.TRIMMED: agg["trimmed"],
-        RankingBasis.MEAN: agg["mean"],
-        RankingBasis.MEDIAN: agg["median"],
-        RankingBasis.NORMALISED: normalised,
-    }[config.basis]
     quotas = [t.quota for t in tiers]
-    tie_break = [np.nan_to_num(agg["median"], nan=-1e9), -agg["std"]] if config.tie_break else None
-    ranked = statistics.rank_into_tiers(basis, quotas, tie_break=tie_break)
-    if config.basis == RankingBasis.NORMALISED:
-        shares = statistics.bootstrap_tiers(
-            case_idx,
-            normalised_totals,
-            n_cases,
-            quotas,
-            basis=RankingBasis.MEAN,
-            resamples=config.resamples,
-        )
-    else:
-        shares = statistics.bootstrap_tiers(
-            case_idx, totals, n_cases, quotas, basis=config.basis, resamples=config.resamples
-        )
+    # The one code path from raw totals to tiers, shared with verify_results and the
+    # standalone manifest check (recompute.py).
+    ranked = recompute.rank_cases(
+        case_idx, expert_idx, totals, n_cases, len(_experts), quotas,
+        basis=str(config.basis), tie_break=bool(config.tie_break),
+    )  # fmt: skip
+    agg, normalised, basis = ranked["agg"], ranked["normalised"], ranked["basis"]
+    # Raw totals with their experts: the normalised basis is re-normalised in each resample.
+    shares = statistics.bootstrap_tiers(
+        case_idx,
+        totals,
+        n_cases,
+        quotas,
+        basis=str(config.basis),
+        resamples=config.resamples,
+        tie_break=bool(config.tie_break),
+        expert_idx=expert_idx,
+        n_experts=len(_experts),
+    )
 
     existing = {e.case_id: e for e in RankingEntry.objects.filter(round=review_round)}
+    # A recorded override is never erased: a case with one cannot silently leave the ranking.
+    gone = [e.pk for case_id, e in existing.items() if case_id not in position]
+    if gone:
+        kept = list(
+            RankingEntry.objects.filter(pk__in=gone, overrides__isnull=False).values_list(
+                "case__title", flat=True
+            )
+        )
+        if kept:
+            raise InvalidTransition(
+                _("以下案例已有等次调整记录,不能移出本轮排名:%(cases)s")
+                % {"cases": "、".join(sorted(set(kept)))}
+            )
     threshold = float(config.disagreement_threshold)
     stable_from = float(config.stability_threshold)
-    to_create, to_update = [], []
+    to_create, kept_entries = [], []
+    changed = defaultdict(list)  # (attribute names that changed) → the entries they changed in
     for i, case_id in enumerate(case_ids):
-        entry = existing.get(case_id) or RankingEntry(round=review_round, case_id=case_id)
         n = int(agg["n"][i])
-        entry.n_reviews = n
-        entry.mean, entry.median, entry.trimmed_mean, entry.std, entry.normalised_mean, entry.basis_value = (
-            _float(agg["mean"][i]), _float(agg["median"][i]), _float(agg["trimmed"][i]),
-            _float(agg["std"][i]) if n else None, _float(normalised[i]), _float(basis[i]),
-        )  # fmt: skip
-        entry.rank = int(ranked["rank"][i]) if n else None
         tier_index = int(ranked["tier"][i])
         proposed = tiers[tier_index] if tier_index >= 0 and n else None
-        entry.proposed_tier = proposed
-        if not entry.overridden:
-            entry.final_tier = proposed
-        entry.stability = {t.code: round(float(shares[i, j]), 3) for j, t in enumerate(tiers)}
         flags = []
         if n and statistics.is_disagreement(agg["std"][i], threshold):
             flags.append(RankingFlag.DISAGREEMENT)
@@ -182,21 +190,41 @@ def compute_ranking(
         in_proposed = shares[i, tier_index] if tier_index >= 0 else 1 - shares[i].sum()
         if n and (ranked["boundary_tie"][i] or in_proposed < stable_from):
             flags.append(RankingFlag.BORDERLINE)
-        entry.flags = [str(f) for f in flags]
-        (to_update if entry.pk else to_create).append(entry)
-    fields = ["n_reviews", "mean", "median", "trimmed_mean", "std", "normalised_mean", "basis_value", "rank",
-              "proposed_tier", "final_tier", "flags", "stability"]  # fmt: skip
-    RankingEntry.objects.bulk_create(to_create, batch_size=1000)
-    RankingEntry.objects.bulk_update(to_update, fields, batch_size=1000)
-    gone = RankingEntry.objects.filter(round=review_round).exclude(case_id__in=case_ids)
-    # A recorded override is never erased: a case with one cannot silently leave the ranking.
-    kept = list(gone.filter(overrides__isnull=False).values_list("case__title", flat=True))
-    if kept:
-        raise InvalidTransition(
-            _("以下案例已有等次调整记录,不能移出本轮排名:%(cases)s")
-            % {"cases": "、".join(sorted(set(kept)))}
-        )
-    gone.delete()
+        values = {
+            "n_reviews": n,
+            "mean": _float(agg["mean"][i]),
+            "median": _float(agg["median"][i]),
+            "trimmed_mean": _float(agg["trimmed"][i]),
+            "std": _float(agg["std"][i]) if n else None,
+            "normalised_mean": _float(normalised[i]),
+            "basis_value": _float(basis[i]),
+            "rank": int(ranked["rank"][i]) if n else None,
+            "proposed_tier_id": proposed.pk if proposed else None,
+            "final_tier_id": proposed.pk if proposed else None,
+            "flags": [str(f) for f in flags],
+            "stability": {t.code: round(float(shares[i, j]), 3) for j, t in enumerate(tiers)},
+        }
+        entry = existing.get(case_id)
+        if entry is None:
+            to_create.append(RankingEntry(round=review_round, case_id=case_id, **values))
+            continue
+        if entry.overridden:
+            del values["final_tier_id"]  # the committee's decision stays
+        # Compared as stored (floats and JSON read back equal what was written).
+        names = tuple(name for name, value in values.items() if getattr(entry, name) != value)
+        for name in names:
+            setattr(entry, name, values[name])
+        if names:
+            changed[names].append(entry)
+        kept_entries.append(entry)
+    RankingEntry.objects.bulk_create(to_create, batch_size=WRITE_BATCH)
+    # Only the rows that changed, each group with only the columns that changed in it (a
+    # recompute with nothing new writes nothing).
+    for names, entries in changed.items():
+        fields = [RankingEntry._meta.get_field(name).name for name in names]
+        RankingEntry.objects.bulk_update(entries, fields, batch_size=WRITE_BATCH)
+    if gone:
+        RankingEntry.objects.filter(pk__in=gone).delete()
     RoundEvent.objects.create(
         round=review_round,
         actor=by,
@@ -204,7 +232,7 @@ def compute_ranking(
         note=_("依据“%(basis)s”,%(n)d 个案例,%(reviews)d 份评分")
         % {"basis": config.get_basis_display(), "n": len(case_ids), "reviews": int(totals.size)},
     )
-    return to_create + to_update
+    return to_create + kept_entries
 
 
 def _float(value):

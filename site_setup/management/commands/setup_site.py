@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import Organisation
 from reform_cases.models import Campaign
+from reform_cases.publication.manifest import HISTORICAL_REASON, freeze_manifest
 from site_setup.fixtures_list import FIXTURE_FILES
 
 
@@ -24,6 +25,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Loaded {Campaign.objects.count()} campaigns and {Organisation.objects.count()} organisations."
             )
+            # The historical results get their manifest too: the published list only, since
+            # no raw scores of those rounds are stored.
+            for campaign in Campaign.objects.public().filter(manifests__isnull=True):
+                freeze_manifest(campaign=campaign, by=None, reason=HISTORICAL_REASON)
         if options["no_demo"] or not settings.DEMO_DATA_ALLOWED:
             return
         from site_setup.demo import DEMO_PASSWORD, create_demo_data, create_demo_review

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import QuerySet
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -24,7 +25,11 @@ from reviews.models import (
     RankingConfig,
     RankingEntry,
     RankingFlag,
+    Review,
     ReviewStatus,
+    RoundEvent,
+    RoundEventKind,
+    Score,
     TierOverride,
 )
 from reviews.ranking import services as ranking
@@ -37,6 +42,7 @@ from tests.factories import (
     experts_without_profile,
     make_closed_round,
     ranking_campaign,
+    scores_for,
 )
 
 DISAGREEMENT = RankingFlag.DISAGREEMENT.value
@@ -416,6 +422,83 @@ def test_recompute_keeps_overrides(tied, admin):
     assert TierOverride.objects.filter(entry=entry).count() == 1
 
 
+# --- a recompute writes only what changed -----------------------------------------------------
+
+
+def entry_rows(round):
+    """Every stored figure of the round's ranking, by case."""
+    return sorted(
+        RankingEntry.objects.filter(round=round).values_list(
+            "case_id", "n_reviews", "mean", "median", "trimmed_mean", "std", "normalised_mean",
+            "basis_value", "rank", "proposed_tier_id", "final_tier_id", "overridden", "flags",
+            "stability",
+        )
+    )  # fmt: skip
+
+
+@pytest.fixture
+def entry_updates(monkeypatch):
+    """[(case ids, field names)] of every bulk_update of ranking entries."""
+    calls, original = [], QuerySet.bulk_update
+
+    def spy(self, objs, fields, batch_size=None):
+        objs = list(objs)
+        if self.model is RankingEntry:
+            calls.append(({e.case_id for e in objs}, set(fields)))
+        return original(self, objs, fields, batch_size=batch_size)
+
+    monkeypatch.setattr(QuerySet, "bulk_update", spy)
+    return calls
+
+
+def test_recompute_with_nothing_new_writes_no_entry(tied, admin, entry_updates):
+    round, _cases, _e = tied
+    before = entry_rows(round)
+
+    with CaptureQueriesContext(connection) as captured:
+        entries = ranking.compute_ranking(review_round=round, by=admin)
+
+    writes = [
+        q["sql"]
+        for q in captured.captured_queries
+        if re.match(r'(UPDATE|INSERT INTO|DELETE FROM) "reviews_rankingentry"', q["sql"])
+    ]
+    assert writes == [] and entry_updates == []
+    assert len(entries) == len(TIED)
+    assert entry_rows(round) == before
+    # The computation is recorded all the same.
+    computed = RoundEvent.objects.filter(round=round, kind=RoundEventKind.RANKING_COMPUTED)
+    assert computed.count() == 2
+
+
+def test_recompute_after_a_changed_score_writes_the_changed_rows_only(tied, admin, entry_updates):
+    round, cases, _e = tied
+    # E's first review (50) becomes 96: E's figures and its rank change; W's do not.
+    review = Review.objects.filter(assignment__round=round, assignment__case=cases["E"]).earliest(
+        "pk"
+    )
+    for score, value in zip(
+        review.scores.order_by("criterion__order"), scores_for(96), strict=True
+    ):
+        Score.objects.filter(pk=score.pk).update(value=value)
+
+    ranking.compute_ranking(review_round=round, by=admin)
+
+    def fields_of(key):
+        return set().union(*(f for case_ids, f in entry_updates if cases[key].pk in case_ids))
+
+    assert {"mean", "median", "trimmed_mean", "std", "rank", "flags"} <= fields_of("E")
+    assert not fields_of("F")  # no reviews: nothing of it can change, it is not written
+    assert not {"mean", "median", "rank", "final_tier"} & fields_of("W")  # only what changed
+    e_row = entry_of(round, cases["E"])
+    assert (e_row.mean, e_row.n_reviews) == (pytest.approx(74), 2)
+    # What was written equals a computation from scratch.
+    incremental = entry_rows(round)
+    RankingEntry.objects.filter(round=round).delete()
+    ranking.compute_ranking(review_round=round, by=admin)
+    assert entry_rows(round) == incremental
+
+
 def test_override_refused_outside_the_ranking_status(tied, admin):
     round, _cases, e = tied
     type(round.campaign).objects.filter(pk=round.campaign.pk).update(
@@ -642,7 +725,15 @@ def test_xlsx_export_reads_back(tied, admin_client):
 # --- nothing of the ranking is visible outside the organising office ---------------------------
 
 RANKING_GETS = ["", "export.xlsx"]
-RANKING_POSTS = ["compute/", "tie-break/", "lock/", "shortlist/", "notice/", "{entry}/override/"]
+RANKING_POSTS = [
+    "compute/",
+    "tie-break/",
+    "lock/",
+    "reopen/",
+    "shortlist/",
+    "notice/",
+    "{entry}/override/",
+]
 OUTSIDERS = ["anonymous", "locality", "other_locality", "expert", "deactivated"]
 
 
