@@ -5,7 +5,7 @@ with one query for the round and writes the results.
 """
 
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -465,5 +465,7 @@ def publish_notice_from_ranking(*, review_round: ReviewRound, by, ends_at) -> Ca
 
 
 def two_place_decimal(value) -> Decimal:
-    """A float as a Decimal to two places, half up (how Case.final_score is published)."""
-    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    """A float as a Decimal to two places, exactly as the ranking compares it (`to_cents`):
+    87.21499999999999 (a mean of 87.215 summed in another order) is 87.22 here too."""
+    cents = int(statistics.to_cents([float(value)])[0])
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))

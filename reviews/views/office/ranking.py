@@ -252,8 +252,8 @@ def ranking_export(request, pk):
 
 
 def _two_places(value):
-    """A float rounded to two places for the export; an empty cell stays empty (None)."""
-    return None if value is None else round(value, 2)
+    """A float at two places for the export, as the ranking compares it; None stays empty."""
+    return None if value is None else float(ranking_services.two_place_decimal(value))
 
 
 @administrator_required

@@ -108,3 +108,16 @@ def test_the_normalised_basis_is_renormalised_in_each_resample(admin):
     assert best[3] == pytest.approx(0.5, abs=0.05)
     assert best[4] == pytest.approx(0.25, abs=0.05)
     assert best[5] == pytest.approx(0.25, abs=0.05)
+
+
+def test_published_scores_are_rounded_exactly_as_the_ranking_compares_them():
+    """The mean of 95.67, 83.41, 78.85 and 90.93 is 87.215; summed in one order it is
+    87.21499999999999. The ranking compares it as 87.22 (to_cents), so the published
+    score and the export say 87.22 too, never 87.21."""
+    from decimal import Decimal
+
+    from reviews.ranking.services import two_place_decimal
+
+    assert two_place_decimal(87.21499999999999) == Decimal("87.22")
+    assert two_place_decimal(87.215) == Decimal("87.22")
+    assert two_place_decimal(-2.125) == Decimal("-2.13")
