@@ -5,6 +5,8 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common.timefmt import local_datetime
+
 
 class ShanghaiDateTimeInput(forms.DateTimeInput):
     """A native date-time picker; values are in Asia/Shanghai (the site's time zone)."""
@@ -32,3 +34,51 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+def _shown(field, value) -> str:
+    if value in (None, "", [], ()):
+        return "—"
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        objects = value if hasattr(value, "__iter__") else [value]
+        return "、".join(sorted(str(o) for o in objects)) or "—"
+    if isinstance(field, forms.ModelChoiceField) and not hasattr(value, "_meta"):
+        value = field.queryset.filter(pk=value).first() or value
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if hasattr(value, "tzinfo") and value.tzinfo is not None:
+        return local_datetime(value)
+    return str(value)
+
+
+def describe_changes(form) -> str:
+    """ "label: before → after" for each field a valid bound form changed; "" when none.
+
+    What services record as the "what" of a change (the why is asked for separately)."""
+    parts = []
+    for name in form.changed_data:
+        field = form.fields[name]
+        before = form.initial.get(name, field.initial)
+        after = form.cleaned_data.get(name)
+        if _shown(field, before) != _shown(field, after):
+            parts.append(f"{field.label}:{_shown(field, before)} → {_shown(field, after)}")
+    return ";".join(parts)
+
+
+def describe_formset(formset, name_field: str = "name") -> str:
+    """Rows added, changed and deleted in a valid bound model formset, one phrase each."""
+    parts = []
+    for form in formset.forms:
+        if not form.has_changed():
+            continue
+        name = form.cleaned_data.get(name_field) or form.initial.get(name_field) or "—"
+        if formset.can_delete and formset._should_delete_form(form):
+            if form.instance.pk:
+                parts.append(_("删除“%(name)s”") % {"name": form.initial.get(name_field, name)})
+        elif not form.instance.pk:
+            parts.append(_("新增“%(name)s”") % {"name": name})
+        else:
+            changes = describe_changes(form)
+            if changes:
+                parts.append(f"“{form.initial.get(name_field, name)}”:{changes}")
+    return ";".join(parts)

@@ -9,6 +9,7 @@ from django.contrib import admin
 from common.admin import RecordAdmin, RecordInline
 from reform_cases.models import (
     Campaign,
+    CampaignEvent,
     CampaignStatusChange,
     Case,
     CaseEvent,
@@ -100,6 +101,13 @@ class CaseEventAdmin(RecordAdmin):
 class CampaignStatusChangeAdmin(RecordAdmin):
     list_display = ("at", "campaign", "from_status", "to_status", "actor", "note")
     list_filter = ("campaign",)
+    list_select_related = ("campaign", "actor")
+
+
+@admin.register(CampaignEvent)
+class CampaignEventAdmin(RecordAdmin):
+    list_display = ("at", "campaign", "kind", "actor", "note")
+    list_filter = ("campaign", "kind")
     list_select_related = ("campaign", "actor")
 
 

@@ -7,6 +7,7 @@ The answer is a state of its own, chained each time it is given.
 
 from audit import chain
 from reform_cases.models import (
+    CampaignEvent,
     CampaignStatusChange,
     CaseEvent,
     Correction,
@@ -32,6 +33,7 @@ def register() -> None:
     chain.track_rows(CaseEvent)
     chain.track_rows(Correction)
     chain.track_rows(CampaignStatusChange)
+    chain.track_rows(CampaignEvent)
     chain.track_rows(Objection, exclude=OBJECTION_PERSONAL_DATA + OBJECTION_ANSWER)
     chain.track_state(
         Objection,

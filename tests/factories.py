@@ -586,3 +586,27 @@ def write_csv(path: Path, rows, *, encoding="utf-8", header=True):
     with path.open("w", encoding=encoding, newline="") as f:
         csv.writer(f).writerows(lines)
     return path
+
+
+def tier_data(campaign, *, delete=(), renamed=None):
+    """The POST of the tier rows as the campaign page sends them, ticking DELETE for `delete`."""
+    tiers = list(campaign.tiers.order_by("order"))
+    data = {
+        "tiers-TOTAL_FORMS": str(len(tiers)),
+        "tiers-INITIAL_FORMS": str(len(tiers)),
+        "tiers-MIN_NUM_FORMS": "0",
+        "tiers-MAX_NUM_FORMS": "1000",
+    }
+    for i, tier in enumerate(tiers):
+        data |= {
+            f"tiers-{i}-id": str(tier.pk),
+            f"tiers-{i}-campaign": str(campaign.pk),
+            f"tiers-{i}-order": str(tier.order),
+            f"tiers-{i}-code": tier.code,
+            f"tiers-{i}-name": (renamed or {}).get(tier.code, tier.name),
+            f"tiers-{i}-name_en": tier.name_en,
+            f"tiers-{i}-quota": str(tier.quota),
+        }
+        if tier in delete:
+            data[f"tiers-{i}-DELETE"] = "on"
+    return data

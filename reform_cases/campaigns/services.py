@@ -8,11 +8,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from common.exceptions import InvalidTransition
+from common.forms import describe_changes, describe_formset
 from common.timefmt import local_datetime
 from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.filetypes import SIGNATURES, safe_filename
 from reform_cases.models import (
     Campaign,
+    CampaignEvent,
+    CampaignEventKind,
     CampaignFile,
     CampaignStatus,
     CampaignStatusChange,
@@ -174,6 +177,10 @@ def _move(campaign: Campaign, *, by, to: str, confirm: bool, note: str) -> Campa
     return campaign
 
 
+def _record(campaign: Campaign, by, kind: str, note: str) -> None:
+    CampaignEvent.objects.create(campaign=campaign, actor=by, kind=kind, note=note)
+
+
 @transaction.atomic
 def save_campaign(*, form, tier_formset, by) -> Campaign:
     """Create or edit a campaign and its tiers together."""
@@ -182,9 +189,18 @@ def save_campaign(*, form, tier_formset, by) -> Campaign:
         raise PermissionDenied
     if campaign.pk and not campaign_rules.can_edit_campaign(by, campaign):
         raise InvalidTransition(_("结果锁定后不能再修改评选活动的设置。"))
+    created = campaign.pk is None
+    settings_changed = "" if created else describe_changes(form)
+    tiers_changed = describe_formset(tier_formset)
     campaign = form.save()
     tier_formset.instance = campaign
     tier_formset.save()
+    if created:
+        _record(campaign, by, CampaignEventKind.CREATED, campaign.title)
+    elif settings_changed:
+        _record(campaign, by, CampaignEventKind.SETTINGS_CHANGED, settings_changed)
+    if tiers_changed:
+        _record(campaign, by, CampaignEventKind.TIERS_CHANGED, tiers_changed)
     transaction.on_commit(invalidate_public_results)
     return campaign
 
@@ -200,6 +216,7 @@ def add_campaign_file(*, campaign: Campaign, by, title: str, upload, kind: str) 
     )
     item.file.save(safe_filename(upload.name), upload, save=False)
     item.save()
+    _record(campaign, by, CampaignEventKind.FILE_ADDED, f"{item.title}({item.file.name})")
     transaction.on_commit(invalidate_public_results)
     return item
 
@@ -207,6 +224,7 @@ def add_campaign_file(*, campaign: Campaign, by, title: str, upload, kind: str) 
 @transaction.atomic
 def remove_campaign_file(*, item: CampaignFile, by) -> None:
     storage, name = item.file.storage, item.file.name
+    _record(item.campaign, by, CampaignEventKind.FILE_REMOVED, f"{item.title}({name})")
     item.delete()
     transaction.on_commit(lambda: storage.delete(name))
     transaction.on_commit(invalidate_public_results)

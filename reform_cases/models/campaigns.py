@@ -255,6 +255,37 @@ class CampaignFile(models.Model):
         return self.title
 
 
+class CampaignEventKind(models.TextChoices):
+    CREATED = "created", _("创建评选活动")
+    SETTINGS_CHANGED = "settings_changed", _("修改评选设置")
+    TIERS_CHANGED = "tiers_changed", _("修改奖项等次")
+    FILE_ADDED = "file_added", _("上传模板文件")
+    FILE_REMOVED = "file_removed", _("删除模板文件")
+    RUBRIC_CHANGED = "rubric_changed", _("修改评分指标")
+    PANEL_SAVED = "panel_saved", _("保存评审组")
+
+
+class CampaignEvent(models.Model):
+    """A change of a campaign's settings by the office (what its status changes do not say):
+    who, when, what, before → after."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("事件"), max_length=30, choices=CampaignEventKind.choices)
+    note = models.TextField(_("说明"), blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("评选活动记录")
+        verbose_name_plural = _("评选活动记录")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.campaign_id} {self.kind}"
+
+
 class CampaignStatusChange(models.Model):
     """Every status change of a campaign: who, when, from, to and why."""
 

@@ -189,6 +189,14 @@ def confirm_assignments(*, review_round: ReviewRound, by) -> int:
     Assignment.objects.bulk_update(proposed, ["status", "confirmed_at", "notified_at"])
     for expert, cases in by_expert.items():
         notify_assigned(expert, review_round, cases)
+    if proposed:
+        RoundEvent.objects.create(
+            round=review_round,
+            actor=by,
+            kind=RoundEventKind.ASSIGNMENTS_CONFIRMED,
+            note=_("确认 %(n)d 项分配,通知 %(experts)d 名专家")
+            % {"n": len(proposed), "experts": len(by_expert)},
+        )
     return len(proposed)
 
 

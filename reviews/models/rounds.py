@@ -94,6 +94,9 @@ class RoundEventKind(models.TextChoices):
     ASSIGNMENT_REMOVED = "assignment_removed", _("移除评审分配")
     RANKING_LOCKED = "ranking_locked", _("锁定排名")
     RANKING_REOPENED = "ranking_reopened", _("重新开放排名")
+    ROUND_SAVED = "round_saved", _("保存轮次设置")
+    CASES_ADDED = "cases_added", _("加入评审案例")
+    ASSIGNMENTS_CONFIRMED = "assignments_confirmed", _("确认评审分配")
 
 
 class RoundEvent(models.Model):

@@ -1,8 +1,11 @@
 """State changes of panels: creating and editing them, until the ranking's lock."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from common.forms import describe_changes
 from reform_cases.campaigns import rules as campaign_rules
+from reform_cases.models import CampaignEvent, CampaignEventKind
 from reviews.models import Panel
 from reviews.panels import rules as panel_rules
 
@@ -15,4 +18,16 @@ def save_panel(*, form, by) -> Panel:
     campaign_rules.require(
         panel_rules.can_edit_panels, by, campaign, campaign_rules.frozen_message(campaign)
     )
-    return form.save()
+    created = form.instance.pk is None
+    changes = describe_changes(form) if not created else ""
+    panel = form.save()
+    if created or changes:
+        CampaignEvent.objects.create(
+            campaign=campaign,
+            actor=by,
+            kind=CampaignEventKind.PANEL_SAVED,
+            note=_("新建评审组“%(name)s”") % {"name": panel.name}
+            if created
+            else f"{panel.name}:{changes}",
+        )
+    return panel

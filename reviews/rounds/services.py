@@ -6,11 +6,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from common.exceptions import InvalidTransition
+from common.forms import describe_changes, describe_formset
 from reform_cases.campaigns import rules as campaign_rules
-from reform_cases.models import Case, CaseStatus
+from reform_cases.models import CampaignEvent, CampaignEventKind, Case, CaseStatus
 from reviews.models import (
     Criterion,
     ReviewRound,
+    RoundEvent,
+    RoundEventKind,
     Score,
 )
 from reviews.rounds import rules as round_rules
@@ -40,7 +43,17 @@ def _require_rounds_editable(campaign, by) -> None:
 def save_round(*, form, by) -> ReviewRound:
     """Create or edit a round (its window, reviewers per case, panels, visibility)."""
     _require_rounds_editable(form.instance.campaign, by)
-    return form.save()
+    created = form.instance.pk is None
+    changes = "" if created else describe_changes(form)
+    review_round = form.save()
+    if created or changes:
+        RoundEvent.objects.create(
+            round=review_round,
+            actor=by,
+            kind=RoundEventKind.ROUND_SAVED,
+            note=_("新建轮次“%(name)s”") % {"name": review_round.name} if created else changes,
+        )
+    return review_round
 
 
 @transaction.atomic
@@ -48,6 +61,9 @@ def ensure_default_rubric(*, campaign, by) -> list[Criterion]:
     if campaign.criteria.exists():
         return list(campaign.criteria.all())
     _require_rounds_editable(campaign, by)
+    CampaignEvent.objects.create(
+        campaign=campaign, actor=by, kind=CampaignEventKind.RUBRIC_CHANGED, note=_("使用默认指标")
+    )
     return [
         Criterion.objects.create(
             campaign=campaign, name=name, description=text, max_score=top, weight=weight, order=i
@@ -62,6 +78,7 @@ def save_rubric(*, campaign, formset, by) -> None:
     if not round_rules.no_score_yet(by, campaign):
         raise InvalidTransition(_("已有专家评分,评分指标已锁定,不能再修改。"))
     formset.instance = campaign
+    what = describe_formset(formset)
     changed = formset.save(commit=False)
     for criterion in formset.deleted_objects:
         # Only empty draft placeholders can point at it (the rubric is unlocked): they go with it.
@@ -73,6 +90,10 @@ def save_rubric(*, campaign, formset, by) -> None:
         criterion.delete()
     for criterion in changed:
         criterion.save()
+    if what:
+        CampaignEvent.objects.create(
+            campaign=campaign, actor=by, kind=CampaignEventKind.RUBRIC_CHANGED, note=what
+        )
 
 
 @transaction.atomic
@@ -82,4 +103,12 @@ def add_accepted_cases(*, review_round: ReviewRound, by) -> int:
     cases = Case.objects.filter(campaign=review_round.campaign, status=CaseStatus.ACCEPTED)
     before = review_round.cases.count()
     review_round.cases.add(*cases)
-    return review_round.cases.count() - before
+    added = review_round.cases.count() - before
+    if added:
+        RoundEvent.objects.create(
+            round=review_round,
+            actor=by,
+            kind=RoundEventKind.CASES_ADDED,
+            note=_("加入 %(n)d 个已受理案例") % {"n": added},
+        )
+    return added
