@@ -173,6 +173,7 @@ class AccountEventKind(models.TextChoices):
     DEACTIVATED = "deactivated", _("停用")
     REACTIVATED = "reactivated", _("恢复")
     ORGANISATION_CHANGED = "organisation_changed", _("调整单位")
+    EXPERT_PROFILE_CHANGED = "expert_profile_changed", _("修改专家信息")
 
 
 class AccountEvent(models.Model):

@@ -29,7 +29,7 @@ class RankingConfig(models.Model):
         _("分歧阈值(标准差)"),
         max_digits=5,
         decimal_places=2,
-        default=Decimal(str(DEFAULT_DISAGREEMENT_SD)),
+        default=Decimal(f"{DEFAULT_DISAGREEMENT_SD:.2f}"),
     )
     min_reviews = models.PositiveSmallIntegerField(_("最少评审份数"), default=3)
     resamples = models.PositiveIntegerField(_("稳定性重抽样次数"), default=1000)

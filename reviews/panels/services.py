@@ -3,10 +3,11 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.models import AccountEvent, AccountEventKind
 from common.forms import describe_changes
 from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.models import CampaignEvent, CampaignEventKind
-from reviews.models import Panel
+from reviews.models import ExpertProfile, Panel
 from reviews.panels import rules as panel_rules
 
 
@@ -31,3 +32,20 @@ def save_panel(*, form, by) -> Panel:
             else f"{panel.name}:{changes}",
         )
     return panel
+
+
+@transaction.atomic
+def save_expert_profile(*, form, by) -> ExpertProfile:
+    """Save an expert's profile (affiliation, fields, capacity), recording before → after."""
+    campaign_rules.require_office(by)
+    created = form.instance.pk is None
+    changes = describe_changes(form)
+    profile = form.save()
+    if created or changes:
+        AccountEvent.objects.create(
+            user=profile.user,
+            actor=by,
+            kind=AccountEventKind.EXPERT_PROFILE_CHANGED,
+            note=changes or _("新建专家信息"),
+        )
+    return profile

@@ -36,7 +36,7 @@ def expert_edit(request, pk):
     profile = ExpertProfile.objects.filter(user=user).first() or ExpertProfile(user=user)
     form = ExpertProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        panel_services.save_expert_profile(form=form, by=request.user)
         messages.success(request, _("专家信息已保存。"))
         return redirect("manage:experts")
     return render(

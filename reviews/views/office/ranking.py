@@ -54,7 +54,7 @@ def ranking_page(request, pk):
     sort = request.GET.get("sort", "rank")
     page = Paginator(_entries(review_round, sort), PAGE_SIZE).get_page(request.GET.get("page"))
     tiers = list(review_round.campaign.tiers.order_by("order"))
-    config = ranking_services.config_for(review_round.campaign)
+    config = ranking_services.config_or_default(review_round.campaign)  # a GET writes nothing
     for entry in page:
         entry.flag_labels = [FLAG_LABELS.get(f, f) for f in entry.flags]
         entry.stability_text = " · ".join(

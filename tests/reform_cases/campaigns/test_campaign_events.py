@@ -153,3 +153,34 @@ def test_rounds_cases_added_and_confirmations_are_recorded_on_the_round(admin, c
         (RoundEventKind.CASES_ADDED, "加入 1 个已受理案例"),
         (RoundEventKind.ASSIGNMENTS_CONFIRMED, "确认 1 项分配,通知 1 名专家"),
     ]
+
+
+def test_an_expert_profile_change_is_recorded_on_the_account(admin):
+    from accounts.models import AccountEventKind
+
+    expert = make_expert(name="周评审", max_cases=30)
+    office = client_of(admin)
+    profile = expert.expert_profile
+    data = {
+        "affiliation": profile.affiliation_id or "",
+        "institution": profile.institution,
+        "inside_province": "on" if profile.inside_province else "",
+        "fields": [f.pk for f in profile.fields.all()],
+        "max_cases_per_round": "12",
+    }
+    r = office.post(f"/manage/experts/{expert.pk}/", data)
+    assert r.status_code == 302
+    event = expert.account_events.get(kind=AccountEventKind.EXPERT_PROFILE_CHANGED)
+    assert event.actor == admin
+    assert event.note.endswith("30 → 12")
+
+
+def test_opening_the_ranking_page_writes_no_settings(admin):
+    from reviews.models import RankingConfig
+    from tests.factories import make_closed_round
+
+    campaign = ranking_campaign(year=2034)
+    review_round = make_closed_round(campaign)
+    html = client_of(admin).get(f"/manage/rounds/{review_round.pk}/ranking/").content.decode()
+    assert "15.00" in html
+    assert not RankingConfig.objects.filter(campaign=campaign).exists()
