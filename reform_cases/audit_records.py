@@ -16,6 +16,7 @@ from reform_cases.models import (
 )
 
 OBJECTION_ANSWERED = "reform_cases.objection.answered"
+OBJECTOR_DATA_ERASED = "reform_cases.objection.objector_data_erased"
 OBJECTION_PERSONAL_DATA = ("name", "contact", "ip_address", "file", "file_name")
 OBJECTION_ANSWER = ("status", "answer", "answered_by", "answered_at")
 

@@ -19,7 +19,11 @@ from common.links import absolute_url
 from common.timefmt import local_datetime
 from notifications.models import NotificationKind
 from notifications.services import notify
-from reform_cases.audit_records import OBJECTION_ANSWERED
+from reform_cases.audit_records import (
+    OBJECTION_ANSWERED,
+    OBJECTION_PERSONAL_DATA,
+    OBJECTOR_DATA_ERASED,
+)
 from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.campaigns.services import complete_owned_transition
 from reform_cases.filetypes import check_upload, safe_filename
@@ -162,6 +166,33 @@ def answer_objection(
             changes={"award": new_award},
             objection=objection,
         )
+    return objection
+
+
+@transaction.atomic
+def erase_objector_data(*, objection: Objection, by) -> Objection:
+    """Erase who objected (name, contact, address, file) once the retention period is over.
+
+    The objection's text, case and answer stay; the erasure is itself a chained record, and
+    the chain holds none of the erased data, so it stays intact (audit/chain.py).
+    """
+    campaign_rules.require_office(by)
+    objection = Objection.objects.select_for_update(of=("self",)).get(pk=objection.pk)
+    erased = [name for name in OBJECTION_PERSONAL_DATA if getattr(objection, name)]
+    if not erased:
+        return objection
+    storage, stored = objection.file.storage, objection.file.name
+    objection.name = objection.contact = objection.file_name = ""
+    objection.ip_address = None
+    objection.file = ""
+    objection.save(update_fields=["name", "contact", "file_name", "ip_address", "file"])
+    if stored:
+        transaction.on_commit(lambda: storage.delete(stored))
+    chain.append(
+        kind=OBJECTOR_DATA_ERASED,
+        obj=objection,
+        content={"erased": erased, "by": by.pk if by else None, "at": timezone.now()},
+    )
     return objection
 
 

@@ -1,6 +1,8 @@
 """The audit chain: every record carries the hash of its content and of the one before, so a
 record edited, removed or inserted behind the application's back is named by verify_audit."""
 
+from unittest import mock
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -154,3 +156,38 @@ def test_seal_chains_what_was_written_before_the_chain_existed(drafts):
     assert problems() == []
     call_command("seal_audit")  # a second run chains nothing
     assert AuditRecord.objects.count() == 4
+
+
+def test_erasing_objector_data_is_itself_chained_and_keeps_the_chain_intact(db, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reform_cases.publication import services as publication_services
+    from tests.factories import CampaignFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    admin = UserFactory(administrator=True)
+    campaign = CampaignFactory(
+        status="notice", published_at=None, notice_ends_at=timezone.now() + timedelta(days=3)
+    )
+    objection = publication_services.submit_objection(
+        campaign=campaign, name="李四", contact="13900000000", text="数据有误", ip="10.0.0.2"
+    )
+    publication_services.answer_objection(
+        objection=objection, by=admin, decision="dismissed", answer="经核实,数据无误。"
+    )
+    # A year and more later (the command's clock only: rows are not touched behind its back).
+    later = timezone.now() + timedelta(days=400)
+    with mock.patch(
+        "reform_cases.management.commands.erase_objector_data.timezone.now", return_value=later
+    ):
+        call_command("erase_objector_data", "--days", "365")
+
+    objection.refresh_from_db()
+    assert (objection.name, objection.contact, objection.ip_address) == ("", "", None)
+    assert objection.text == "数据有误" and objection.answer == "经核实,数据无误。"
+    erased = AuditRecord.objects.get(kind="reform_cases.objection.objector_data_erased")
+    assert '"erased":["name","contact","ip_address"]' in erased.content
+    assert "李四" not in "".join(AuditRecord.objects.values_list("content", flat=True))
+    assert problems() == []
