@@ -121,3 +121,49 @@ def test_published_scores_are_rounded_exactly_as_the_ranking_compares_them():
     assert two_place_decimal(87.21499999999999) == Decimal("87.22")
     assert two_place_decimal(87.215) == Decimal("87.22")
     assert two_place_decimal(-2.125) == Decimal("-2.13")
+
+
+def test_rewriting_many_changed_rows_gives_the_same_ranking_and_keeps_overrides(db, monkeypatch):
+    """Past REWRITE_FROM changed rows, compute_ranking rewrites them as new rows instead of
+    updating them: the entries must come out as a computation from scratch would give
+    them, and an overridden entry (its override refers to it) stays the same row."""
+    from reviews.models import RankingEntry
+    from reviews.ranking import services as ranking
+    from tests.factories import (
+        UserFactory,
+        accepted_case_for_ranking,
+        add_reviews,
+        make_closed_round,
+        ranking_campaign,
+    )
+
+    admin = UserFactory(administrator=True)
+    campaign = ranking_campaign(best=1, excellent=2)
+    cases = [accepted_case_for_ranking(campaign, f"案例{i}") for i in range(5)]
+    final = make_closed_round(campaign)
+    add_reviews(
+        final,
+        {cases[0]: [90, 60, 88], cases[1]: [80, 82, 81], cases[2]: [70, 95, 70],
+         cases[3]: [60, 61, 63], cases[4]: [50, 52, 96]},
+    )  # fmt: skip
+    ranking.compute_ranking(review_round=final, by=admin)
+    kept = RankingEntry.objects.get(round=final, case=cases[3])
+    ranking.override_tier(entry=kept, by=admin, tier=campaign.excellent, reason="委员会意见")
+    monkeypatch.setattr(ranking, "REWRITE_FROM", 1)
+
+    ranking.compute_ranking(review_round=final, by=admin, basis="median")
+
+    def table():
+        return sorted(
+            RankingEntry.objects.filter(round=final).values_list(
+                "case_id", "rank", "basis_value", "proposed_tier_id", "final_tier_id", "overridden"
+            )
+        )
+
+    rewritten = table()
+    assert RankingEntry.objects.get(round=final, case=cases[3]).pk == kept.pk
+    # From scratch: the same ranking once the entries (but not the override) are rebuilt.
+    RankingEntry.objects.filter(round=final, overridden=False).delete()
+    monkeypatch.setattr(ranking, "REWRITE_FROM", 10**9)
+    ranking.compute_ranking(review_round=final, by=admin)
+    assert table() == rewritten
