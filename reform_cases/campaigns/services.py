@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from common.exceptions import InvalidTransition
 from common.forms import describe_changes, describe_formset
@@ -42,19 +42,21 @@ BACKWARD = {
     S.LOCKED: S.RANKING,
 }
 OWNED_MESSAGES = {
-    "lock_ranking": _lazy("锁定排名请在排名页面操作:那里会先检查排名已计算、边界并列已决定。"),
-    "reopen_ranking": _lazy("重新开放排名请在排名页面填写理由后操作。"),
-    "publish_notice_from_ranking": _lazy("发布公示请在排名页面操作。"),
-    "publish_results": _lazy(
+    "lock_ranking": gettext_lazy(
+        "锁定排名请在排名页面操作:那里会先检查排名已计算、边界并列已决定。"
+    ),
+    "reopen_ranking": gettext_lazy("重新开放排名请在排名页面填写理由后操作。"),
+    "publish_notice_from_ranking": gettext_lazy("发布公示请在排名页面操作。"),
+    "publish_results": gettext_lazy(
         "发布评选结果请使用本页的“发布评选结果”按钮(公示期结束且异议均已答复后)。"
     ),
 }
 
 
 OWNED_HINTS = {
-    "lock_ranking": _lazy("锁定排名请在最后一轮的排名页面进行。"),
-    "reopen_ranking": _lazy("如需修改已锁定的排名,请在排名页面填写理由后重新开放排名。"),
-    "publish_notice_from_ranking": _lazy(
+    "lock_ranking": gettext_lazy("锁定排名请在最后一轮的排名页面进行。"),
+    "reopen_ranking": gettext_lazy("如需修改已锁定的排名,请在排名页面填写理由后重新开放排名。"),
+    "publish_notice_from_ranking": gettext_lazy(
         "发布公示请在最后一轮的排名页面进行(等次和名次会复制到案例)。"
     ),
 }
