@@ -89,13 +89,17 @@ def label(model) -> str:
 # --- appending -----------------------------------------------------------------------------
 
 
+def _locked_head() -> ChainHead:
+    """The head row, locked until the caller's transaction ends: appends form one line.
+    The very first append creates it (get_or_create survives two first appends at once)."""
+    ChainHead.objects.get_or_create(pk=1)
+    return ChainHead.objects.select_for_update().get(pk=1)
+
+
 def append(*, kind: str, obj: models.Model, content: dict) -> AuditRecord:
     """Chain one fact about `obj`, in the caller's transaction."""
     with transaction.atomic():
-        head = ChainHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:
-            head = ChainHead.objects.create(pk=1)
-            head = ChainHead.objects.select_for_update().get(pk=1)
+        head = _locked_head()
         record = AuditRecord(
             seq=head.seq + 1,
             recorded_at=timezone.now().replace(microsecond=0),
@@ -118,10 +122,7 @@ def append_many(*, kind: str, objs: Iterable[models.Model], content: Callable) -
     if not objs:
         return 0
     with transaction.atomic():
-        head = ChainHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:
-            ChainHead.objects.create(pk=1)
-            head = ChainHead.objects.select_for_update().get(pk=1)
+        head = _locked_head()
         now = timezone.now().replace(microsecond=0)
         records, seq, prev = [], head.seq, head.hash
         for obj in objs:
