@@ -106,6 +106,9 @@ class ResultsManifest(models.Model):
     public (`/api/results/<year>/manifest.json`) so that anyone can recompute the tiers.
     """
 
+    # The reason of the only version of a result loaded from public sources (2019, 2020).
+    HISTORICAL_REASON = "历史结果:依据公开来源载入,本平台未存有该轮的原始评分"
+
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="manifests")
     version = models.PositiveIntegerField(_("版本"))
     content = models.TextField(_("内容"))

@@ -19,7 +19,7 @@ from reform_cases.models import Campaign, Correction, ResultsManifest
 from reform_cases.publication.selectors import public_cases
 
 FORMAT = 1
-HISTORICAL_REASON = "历史结果:依据公开来源载入,本平台未存有该轮的原始评分"
+HISTORICAL_REASON = ResultsManifest.HISTORICAL_REASON
 # Builders of further sections: (campaign, public case ids) -> dict, merged into the content.
 _sections: list[Callable[[Campaign, set[int]], dict]] = []
 

@@ -46,6 +46,14 @@ class ResultsPage:
         return self.manifests[0] if self.manifests else None
 
     @property
+    def manifest_has_scores(self) -> bool:
+        """A historical result (loaded from public sources) has no raw scores on the platform."""
+        return (
+            bool(self.manifests)
+            and self.manifests[-1]["reason"] != ResultsManifest.HISTORICAL_REASON
+        )
+
+    @property
     def listed_total(self) -> int:
         return sum(s.listed for s in self.sections)
 
