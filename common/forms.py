@@ -1,8 +1,10 @@
-"""Form pieces every app uses: the date-time picker, the crispy helper, a reason field."""
+"""Form pieces every app uses: the date-time picker and its field, the crispy helper, a reason
+field, and the checks for text read from a POST without a Form."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from common.timefmt import local_datetime
@@ -15,6 +17,51 @@ class ShanghaiDateTimeInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def validate_sane_datetime(value) -> None:
+    """Refuse a date outside 2000–2100: year 1 or 9999 overflows when converted to UTC."""
+    if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            _("请填写 %(earliest)d 年到 %(latest)d 年之间的日期。"),
+            code="date_out_of_range",
+            params={"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR},
+        )
+
+
+class ShanghaiDateTimeField(forms.DateTimeField):
+    """A date-time in Asia/Shanghai, picked natively, between 2000 and 2100."""
+
+    widget = ShanghaiDateTimeInput
+    default_validators = [validate_sane_datetime]
+
+
+def text_problems(value: str, *, label, max_length: int) -> list[str]:
+    """What is wrong with a typed text, each message naming the field; [] when nothing."""
+    problems = []
+    if "\x00" in value:
+        problems.append(_("%(label)s:含有不允许的空字符(NUL),请删除后重试。") % {"label": label})
+    if len(value) > max_length:
+        problems.append(
+            _("%(label)s:不能超过 %(limit)d 个字,现在有 %(n)d 个。")
+            % {"label": label, "limit": max_length, "n": len(value)}
+        )
+    return problems
+
+
+def posted_text(data, name: str, *, label, max_length: int) -> str:
+    """The stripped text `name` of a POST, or ValidationError naming the field.
+
+    For views that read a text straight from request.POST: too long or holding NUL is refused,
+    never cut or passed on to the database."""
+    value = str(data.get(name, "")).strip()
+    problems = text_problems(value, label=label, max_length=max_length)
+    if problems:
+        raise ValidationError(problems)
+    return value
 
 
 def form_helper(*buttons, form_tag: bool = True, method: str = "post") -> FormHelper:

@@ -12,6 +12,8 @@ import zipfile
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from common.spreadsheets import unquote_cell
+
 
 class TableFileError(Exception):
     """The file as a whole cannot be read (wrong type, no header, too large)."""
@@ -41,7 +43,8 @@ def read_table(data: bytes, filename: str, *, required: tuple[str, ...], expecte
         raise TableFileError(_("行数过多(上限 %(n)d 行)。") % {"n": settings.IMPORT_MAX_ROWS})
     rows = []
     for number, record in enumerate(records[1:], start=2):
-        values = ["" if v is None else str(v).strip() for v in record]
+        # unquote_cell undoes the ' that our exports put before a formula-like text.
+        values = ["" if v is None else unquote_cell(str(v).strip()) for v in record]
         if not any(values):
             continue
         rows.append(

@@ -2,7 +2,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import ShanghaiDateTimeInput
+from common.forms import ShanghaiDateTimeField, ShanghaiDateTimeInput
 from reform_cases.filetypes import check_upload
 from reform_cases.models import AttachmentKind, Campaign, CampaignStatus, Tier
 
@@ -28,6 +28,10 @@ class CampaignForm(forms.ModelForm):
             "description",
             "call_for_entries",
         ]
+        field_classes = {
+            "submission_opens_at": ShanghaiDateTimeField,
+            "submission_closes_at": ShanghaiDateTimeField,
+        }
         widgets = {
             "submission_opens_at": ShanghaiDateTimeInput(),
             "submission_closes_at": ShanghaiDateTimeInput(),

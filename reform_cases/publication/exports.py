@@ -1,7 +1,8 @@
 """The public list as CSV (UTF-8 with BOM, so Excel reads Chinese) and XLSX.
 
 Columns follow the published results format, so an export can be imported
-again; a last column links to the case page.
+again; a last column links to the case page. Text cells go through
+`common.spreadsheets.safe_cell` (no formula injection); the importer undoes it.
 """
 
 import csv
@@ -9,6 +10,8 @@ import io
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+
+from common.spreadsheets import safe_row, sheet_title
 
 HEADER = ["year", "tier", "title", "units", "region", "field", "evidence", "url"]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -18,16 +21,18 @@ def export_rows(campaign, cases):
     for case in cases.iterator(chunk_size=500):
         units = [case.organisation] if case.organisation else []
         units += list(case.co_organisations.all())
-        yield [
-            campaign.year,
-            case.award_label,
-            case.title,
-            ";".join(u.name for u in units),
-            case.region.name if case.region else "",
-            case.field.name if case.field else "",
-            case.evidence,
-            reverse("cases:detail", kwargs={"pk": case.pk}),
-        ]
+        yield safe_row(
+            [
+                campaign.year,
+                case.award_label,
+                case.title,
+                ";".join(u.name for u in units),
+                case.region.name if case.region else "",
+                case.field.name if case.field else "",
+                case.evidence,
+                reverse("cases:detail", kwargs={"pk": case.pk}),
+            ]
+        )
 
 
 class _Echo:
@@ -52,7 +57,7 @@ def xlsx_response(campaign, cases):
     import openpyxl
 
     workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(campaign.year))
+    sheet = workbook.create_sheet(title=sheet_title(campaign.year, "results"))
     sheet.append(HEADER)
     for row in export_rows(campaign, cases):
         sheet.append(row)

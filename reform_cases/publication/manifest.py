@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.chain import canonical
-from reform_cases.models import Campaign, Correction, ResultsManifest
-from reform_cases.publication.selectors import public_cases
+from reform_cases.models import Campaign, ResultsManifest
+from reform_cases.publication.selectors import public_cases, public_corrections
 
 FORMAT = 1
 HISTORICAL_REASON = ResultsManifest.HISTORICAL_REASON
@@ -57,7 +57,8 @@ def corrections_of(campaign: Campaign) -> list[dict]:
             "reason": c.reason,
             "at": c.at,
         }
-        for c in Correction.objects.filter(campaign=campaign).order_by("at", "pk")
+        # The public ones only: a case that was never public stays unnamed here too.
+        for c in public_corrections(campaign).order_by("at", "pk")
     ]
 
 

@@ -120,6 +120,18 @@ def tier_counts(campaign) -> dict[int, int]:
     return {row["tier_id"]: row["n"] for row in rows}
 
 
+def public_corrections(campaign) -> QuerySet[Correction]:
+    """The corrections anyone may read: those of the campaign's public cases, and the award
+    corrections that took a case off the list (its title was public until then). A case that
+    was never public (not awarded) stays unnamed, whatever was corrected on it."""
+    return (
+        Correction.objects.filter(campaign=campaign)
+        .filter(Q(case__outcome__in=PUBLIC_OUTCOMES) | Q(field_name="award"))
+        .select_related("case")
+        .order_by("-at")
+    )
+
+
 def results_page(campaign, filtered_cases, *, filtered: bool) -> ResultsPage:
     """Everything the results page of one campaign shows, in a fixed number of queries."""
     tiers = list(campaign.tiers.order_by("order"))
@@ -140,9 +152,7 @@ def results_page(campaign, filtered_cases, *, filtered: bool) -> ResultsPage:
         sections=list(sections.values()),
         selected=selected,
         selected_total=counts.get(None, 0),
-        corrections=list(
-            Correction.objects.filter(campaign=campaign).select_related("case").order_by("-at")
-        ),
+        corrections=list(public_corrections(campaign)),
         regions=list(Organisation.objects.filter(pk__in=region_ids).order_by("kind", "name")),
         fields=list(Field.objects.filter(pk__in=field_ids)),
         filtered=filtered,

@@ -7,7 +7,7 @@ outcome of every case (`open_public_notice`), so this app never imports `reviews
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,12 +38,15 @@ from reform_cases.models import (
     Correction,
     Objection,
     ObjectionStatus,
+    normalise_title,
 )
 from reform_cases.publication import manifest
 from reform_cases.publication import rules as publication_rules
 from reform_cases.publication.cache import invalidate_public_results
 
 OBJECTIONS_PER_IP_PER_DAY = 5
+# The same objection sent again within this time (a double click, a resent form) is the same one.
+DUPLICATE_OBJECTION_WINDOW = timedelta(minutes=10)
 
 
 @transaction.atomic
@@ -97,12 +100,33 @@ def objections_today(ip: str | None) -> int:
 def submit_objection(
     *, campaign: Campaign, case=None, name: str, contact: str, text: str, ip=None, upload=None
 ) -> Objection:
-    """Anyone may object during the notice; at most five a day from one address."""
+    """Anyone may object during the notice; at most five a day from one address.
+
+    Idempotent: the same objection (campaign, case, name, contact, text) from the same address
+    within DUPLICATE_OBJECTION_WINDOW returns the one already stored.
+    """
     campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
     if campaign.status != CampaignStatus.NOTICE or campaign.is_demo:
         raise InvalidTransition(_("该评选结果不在公示期,不受理异议。"))
     if campaign.notice_ends_at and timezone.now() > campaign.notice_ends_at:
         raise InvalidTransition(_("公示期已结束,不再受理异议。"))
+    # The campaign row is locked above, so two identical submissions at once are serialised
+    # here: the second finds the first and returns it instead of storing (and counting) it twice.
+    duplicate = (
+        Objection.objects.filter(
+            campaign=campaign,
+            case=case,
+            name=name.strip(),
+            contact=contact.strip(),
+            text=text.strip(),
+            ip_address=ip,
+            created_at__gte=timezone.now() - DUPLICATE_OBJECTION_WINDOW,
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if duplicate is not None:
+        return duplicate
     if objections_today(ip) >= OBJECTIONS_PER_IP_PER_DAY:
         raise InvalidTransition(
             _("同一网络地址每天最多提交 %(n)d 条异议,请明天再试,或通过公示中公布的电话联系组织方。")
@@ -265,6 +289,20 @@ def _display(case: Case, name: str) -> str:
     return str(value)
 
 
+def _refuse_duplicate_title(case: Case, title) -> None:
+    """A case's title is unique in its campaign (normalised: see normalise_title)."""
+    other = (
+        Case.objects.filter(campaign_id=case.campaign_id, title_key=normalise_title(title or ""))
+        .exclude(pk=case.pk)
+        .only("title")
+        .first()
+    )
+    if other is not None:
+        raise ValidationError(
+            {"title": _("本年度已有同名案例“%(title)s”。") % {"title": other.title}}
+        )
+
+
 @transaction.atomic
 def correct_case(
     *, case: Case, by, reason: str, changes: dict, objection: Objection | None = None
@@ -304,6 +342,8 @@ def correct_case(
                 continue
             case.co_organisations.set(new)
         else:
+            if name == "title":
+                _refuse_duplicate_title(case, new)
             setattr(case, name, new)
         new_text = _display(case, name)
         if new_text != old_text:
@@ -321,7 +361,13 @@ def correct_case(
     if not recorded:
         return []
     case.full_clean(exclude=["title_key", "created_by"], validate_unique=True)
-    case.save()
+    try:
+        with transaction.atomic():  # a savepoint: a title taken meanwhile is refused cleanly
+            case.save()
+    except IntegrityError:
+        if "title" in changes:
+            _refuse_duplicate_title(case, case.title)
+        raise
     for correction in recorded:
         correction.save()  # one by one: each is chained (audit) as it is written
     CaseEvent.objects.create(

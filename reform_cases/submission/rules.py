@@ -1,9 +1,9 @@
 """Who may change a case, and when: the submission's rules (see campaigns/rules.py).
 
-A locality writes its drafts while the campaign is open (征集中); a case returned by the
-formal check can be revised until its deadline, and only while the formal check runs
-(open or checking): once the campaign has moved on to the review, nothing of a case
-changes on the locality's side.
+A locality writes its drafts while the campaign is open (征集中) and its submission
+deadline has not passed; a case returned by the formal check can be revised until its own
+deadline (revise_by), and only while the formal check runs (open or checking): once the
+campaign has moved on to the review, nothing of a case changes on the locality's side.
 """
 
 import rules
@@ -30,12 +30,18 @@ def is_own_case(user, case: Case) -> bool:
     )
 
 
+def submission_closed(campaign: Campaign, now=None) -> bool:
+    """The submission deadline has passed: a draft can no longer be submitted, nor changed."""
+    closes = campaign.submission_closes_at
+    return closes is not None and (now or timezone.now()) > closes
+
+
 @rules.predicate
 def case_is_writable(user, case: Case) -> bool:
-    """A draft while the campaign takes submissions; a returned case until its deadline,
-    while the formal check runs."""
+    """A draft while the campaign takes submissions (open, deadline not passed); a returned
+    case until its own deadline, while the formal check runs."""
     if case.status == CaseStatus.DRAFT:
-        return case.campaign.status == CampaignStatus.OPEN
+        return case.campaign.status == CampaignStatus.OPEN and not submission_closed(case.campaign)
     if case.status == CaseStatus.RETURNED:
         if case.campaign.status not in FORMAL_CHECK_STATUSES:
             return False

@@ -62,6 +62,11 @@ def _require_editable(case: Case, by) -> None:
             % {"deadline": local_datetime(case.revise_by, if_none="—")}
         )
     if case.status == CaseStatus.DRAFT:
+        if case.campaign.status == CampaignStatus.OPEN:
+            raise InvalidTransition(
+                _("申报截止时间(%(deadline)s)已过,草稿不能再修改。")
+                % {"deadline": local_datetime(case.campaign.submission_closes_at, if_none="—")}
+            )
         raise InvalidTransition(_("该评选活动已停止征集,草稿不能再修改。"))
     raise InvalidTransition(_("案例已提交,处于只读状态;退回后才能修改。"))
 

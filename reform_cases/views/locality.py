@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from accounts.permissions import role_required
 from common.exceptions import AlreadySubmitted
+from common.forms import posted_text
 from reform_cases.models import Attachment, Case, CaseEventKind, CaseStatus
 from reform_cases.submission import rules as submission_rules
 from reform_cases.submission import selectors as case_selectors
@@ -187,9 +188,8 @@ def case_submit(request, pk):
 def case_withdraw(request, pk):
     case = _own_case(request, pk)
     try:
-        submission_services.withdraw_case(
-            case=case, by=request.user, reason=request.POST.get("reason", "")[:1000]
-        )
+        reason = posted_text(request.POST, "reason", label=_("撤回理由"), max_length=1000)
+        submission_services.withdraw_case(case=case, by=request.user, reason=reason)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import ShanghaiDateTimeInput, form_helper
+from common.forms import ShanghaiDateTimeField, ShanghaiDateTimeInput, form_helper
 from reform_cases.models import Campaign
 from reviews.models import Criterion, Panel, ReviewRound
 
@@ -26,6 +26,7 @@ class RoundForm(forms.ModelForm):
             "blind",
             "reminder_days",
         ]
+        field_classes = {"opens_at": ShanghaiDateTimeField, "closes_at": ShanghaiDateTimeField}
         widgets = {
             "opens_at": ShanghaiDateTimeInput(),
             "closes_at": ShanghaiDateTimeInput(),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from audit import chain
 from common.exceptions import InvalidTransition
+from common.forms import text_problems
 from common.timefmt import local_datetime
 from reform_cases.campaigns import rules as campaign_rules
 from reviews.audit_records import REVIEW_SUBMITTED
@@ -27,6 +28,8 @@ from reviews.models import (
 from reviews.ranking.statistics import plain, review_total
 
 STEP = Decimal("0.5")
+COMMENT_MAX = 1000  # Score.comment
+OVERALL_MAX = 5000
 
 
 @transaction.atomic
@@ -117,6 +120,17 @@ def save_review(
             errors.append(_("提交前请填写总体评价。"))
         if not criteria:
             errors.append(_("本次评选还没有评分指标,请联系组织方。"))
+    comments = {c.pk: (comments.get(c.pk) or "").strip() for c in criteria}
+    overall_comment = (overall_comment or "").strip()
+    for criterion in criteria:
+        errors.extend(
+            text_problems(
+                comments[criterion.pk],
+                label=_("%(c)s的评语") % {"c": criterion.name},
+                max_length=COMMENT_MAX,
+            )
+        )
+    errors.extend(text_problems(overall_comment, label=_("总体评价"), max_length=OVERALL_MAX))
     if recommended_tier is not None and recommended_tier.campaign_id != review_round.campaign_id:
         errors.append(_("建议等次无效。"))
     if errors:
@@ -125,9 +139,9 @@ def save_review(
     for criterion in criteria:
         score = existing.get(criterion.pk) or Score(review=review, criterion=criterion)
         score.value = values[criterion.pk]
-        score.comment = (comments.get(criterion.pk) or "").strip()[:1000]
+        score.comment = comments[criterion.pk]
         score.save()
-    review.overall_comment = (overall_comment or "").strip()
+    review.overall_comment = overall_comment
     review.recommended_tier = recommended_tier
     if submit:
         review.status = ReviewStatus.SUBMITTED

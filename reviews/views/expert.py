@@ -76,8 +76,8 @@ def score(request, pk):
     if request.method == "POST":
         typed = {
             "scores": {c.pk: request.POST.get(f"score_{c.pk}", "") for c in criteria},
-            "comments": {c.pk: request.POST.get(f"comment_{c.pk}", "")[:1000] for c in criteria},
-            "overall": request.POST.get("overall_comment", "")[:5000],
+            "comments": {c.pk: request.POST.get(f"comment_{c.pk}", "") for c in criteria},
+            "overall": request.POST.get("overall_comment", ""),
             "tier": request.POST.get("recommended_tier", ""),
         }
         tier = next((t for t in tiers if str(t.pk) == typed["tier"]), None)

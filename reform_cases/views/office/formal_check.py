@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import administrator_required
-from common.forms import ReasonForm
+from common.forms import ReasonForm, validate_sane_datetime
+from common.spreadsheets import safe_row, sheet_title
 from common.timefmt import local_datetime
 from reform_cases.models import Campaign, Case, CaseStatus, FormalCheckAction
 from reform_cases.publication import rules as publication_rules
@@ -60,36 +61,40 @@ def submission_export(request, pk):
         request.GET or None, queryset=case_selectors.submissions(campaign)
     )
     workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(campaign.year))
+    sheet = workbook.create_sheet(title=sheet_title(campaign.year, "submissions"))
     sheet.append(
-        [
-            _("编号"),
-            _("案例名称"),
-            _("申报单位"),
-            _("设区市"),
-            _("领域"),
-            _("状态"),
-            _("提交时间"),
-            _("附件数"),
-            _("联系人"),
-            _("联系电话"),
-        ]
+        safe_row(
+            [
+                _("编号"),
+                _("案例名称"),
+                _("申报单位"),
+                _("设区市"),
+                _("领域"),
+                _("状态"),
+                _("提交时间"),
+                _("附件数"),
+                _("联系人"),
+                _("联系电话"),
+            ]
+        )
     )
     for case in flt.qs.iterator(chunk_size=500):
         org = case.organisation
         sheet.append(
-            [
-                case.pk,
-                case.title,
-                org.name if org else "",
-                (org.city.name if org and org.city else ""),
-                case.field.name if case.field else "",
-                case.get_status_display(),
-                local_datetime(case.submitted_at, if_none=""),
-                case.n_attachments,
-                case.contact_name,
-                case.contact_phone,
-            ]
+            safe_row(
+                [
+                    case.pk,
+                    case.title,
+                    org.name if org else "",
+                    (org.city.name if org and org.city else ""),
+                    case.field.name if case.field else "",
+                    case.get_status_display(),
+                    local_datetime(case.submitted_at, if_none=""),
+                    case.n_attachments,
+                    case.contact_name,
+                    case.contact_phone,
+                ]
+            )
         )
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -121,6 +126,12 @@ def formal_check_case_detail(request, pk):
     )
 
 
+def _sane_deadline(form):
+    """The return deadline (revise_by) between 2000 and 2100: year 1 or 9999 would overflow."""
+    form.fields["revise_by"].validators.append(validate_sane_datetime)
+    return form
+
+
 def _decide(request, pk, action: FormalCheckAction):
     case = get_object_or_404(Case, pk=pk)
     try:
@@ -128,7 +139,7 @@ def _decide(request, pk, action: FormalCheckAction):
             submission_services.accept_case(case=case, by=request.user)
             messages.success(request, _("已受理。"))
         elif action == FormalCheckAction.RETURN:
-            form = ReturnForm(request.POST)
+            form = _sane_deadline(ReturnForm(request.POST))
             if not form.is_valid():
                 messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
                 return redirect("manage:case-detail", pk=pk)
@@ -175,7 +186,7 @@ def case_ineligible(request, pk):
 @require_POST
 def submission_bulk(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
-    form = FormalCheckBulkForm(request.POST, campaign=campaign)
+    form = _sane_deadline(FormalCheckBulkForm(request.POST, campaign=campaign))
     if not form.is_valid():
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     else:

@@ -112,7 +112,11 @@ def case_correct(request, pk):
                 case=case, by=request.user, reason=form.cleaned_data["reason"], changes=changes
             )
         except ValidationError as exc:
-            form.add_error(None, exc.messages)
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc.messages)
         else:
             messages.success(
                 request, _("已记录 %(n)d 项更正,并在结果页公开。") % {"n": len(recorded)}

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import administrator_required
+from common.forms import posted_text
+from common.spreadsheets import safe_row, sheet_title
 from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.models import Tier
 from reform_cases.publication.exports import XLSX_TYPE
@@ -130,9 +132,8 @@ def ranking_tie_break(request, pk):
 def ranking_reopen(request, pk):
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     try:
-        ranking_services.reopen_ranking(
-            review_round=review_round, by=request.user, reason=request.POST.get("reason", "")[:1000]
-        )
+        reason = posted_text(request.POST, "reason", label=_("重新开放理由"), max_length=1000)
+        ranking_services.reopen_ranking(review_round=review_round, by=request.user, reason=reason)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -154,9 +155,8 @@ def ranking_override(request, pk, entry_pk):
         except (ValueError, Tier.DoesNotExist):
             raise Http404 from None
     try:
-        ranking_services.override_tier(
-            entry=entry, by=request.user, tier=tier, reason=request.POST.get("reason", "")[:2000]
-        )
+        reason = posted_text(request.POST, "reason", label=_("调整理由"), max_length=2000)
+        ranking_services.override_tier(entry=entry, by=request.user, tier=tier, reason=reason)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -171,9 +171,8 @@ def ranking_override(request, pk, entry_pk):
 def ranking_lock(request, pk):
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     try:
-        over = ranking_services.lock_ranking(
-            review_round=review_round, by=request.user, note=request.POST.get("note", "")[:1000]
-        )
+        note = posted_text(request.POST, "note", label=_("锁定说明"), max_length=1000)
+        over = ranking_services.lock_ranking(review_round=review_round, by=request.user, note=note)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -219,26 +218,26 @@ def ranking_export(request, pk):
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     tiers = list(review_round.campaign.tiers.order_by("order"))
     workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=review_round.name[:30] or "ranking")
-    sheet.append(
+    sheet = workbook.create_sheet(title=sheet_title(review_round.name, "ranking"))
+    sheet.append(safe_row(
         [_("名次"), _("案例名称"), _("申报单位"), _("评审份数"), _("平均分"), _("中位数"), _("去极值平均分"),
          _("标准差"), _("标准化平均分"), _("排名依据值"), _("建议等次"), _("最终等次"), _("人工调整"), _("标记")]
         + [_("稳定性:%(tier)s") % {"tier": t.name} for t in tiers]
-    )  # fmt: skip
+    ))  # fmt: skip
     entries = (
         RankingEntry.objects.filter(round=review_round)
         .select_related("case__organisation", "proposed_tier", "final_tier")
         .order_by(F("rank").asc(nulls_last=True), "pk")
     )
     for e in entries.iterator(chunk_size=1000):
-        sheet.append(
+        sheet.append(safe_row(
             [e.rank, e.case.title, e.case.organisation.name if e.case.organisation else "", e.n_reviews,
              _two_places(e.mean), _two_places(e.median), _two_places(e.trimmed_mean), _two_places(e.std),
              _two_places(e.normalised_mean), _two_places(e.basis_value),
              e.proposed_tier.name if e.proposed_tier else "", e.final_tier.name if e.final_tier else "",
              _("是") if e.overridden else "", "、".join(str(FLAG_LABELS.get(f, f)) for f in e.flags)]
             + [e.stability.get(t.code, 0) for t in tiers]
-        )  # fmt: skip
+        ))  # fmt: skip
     # FileResponse closes the file once sent: no context manager here.
     handle = tempfile.TemporaryFile()  # noqa: SIM115
     workbook.save(handle)
@@ -262,7 +261,14 @@ def ranking_notice(request, pk):
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     form = NoticeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("请填写有效的公示截止时间。"))
+        messages.error(
+            request,
+            " ".join(
+                f"{form.fields[name].label}:{error}"
+                for name, errors in form.errors.items()
+                for error in errors
+            ),
+        )
         return redirect("manage:ranking", pk=pk)
     try:
         ranking_services.publish_notice_from_ranking(

@@ -18,7 +18,7 @@ class Command(BaseCommand):
             "--year",
             type=int,
             default=None,
-            help="year of the demo campaign (default 2090 + seed % 9)",
+            help="year of the demo campaign (default 2090 + seed %% 9)",
         )
 
     def handle(self, *args, cases, experts, reviews_per_case, seed, year, **options):

@@ -341,8 +341,12 @@ def test_objection_form_from_the_case_page_preselects_the_case(noticed, client):
 
 def test_sixth_objection_from_one_address_in_a_day_is_refused(noticed, client):
     campaign = noticed["campaign"]
-    for _ in range(5):
-        r = client.post(objection_url(campaign), objection_data(), REMOTE_ADDR="203.0.113.7")
+    for n in range(5):  # five different objections (the same one twice is stored once)
+        r = client.post(
+            objection_url(campaign),
+            objection_data(text=f"{VALID_TEXT}第{n + 1}条。"),
+            REMOTE_ADDR="203.0.113.7",
+        )
         assert r.status_code == 302
 
     r = client.post(objection_url(campaign), objection_data(), REMOTE_ADDR="203.0.113.7")

@@ -156,3 +156,15 @@ def test_a_historical_result_has_a_manifest_without_scores(db, admin):
     html = Client().get("/results/2020/").content.decode()
     assert manifest.sha256 in html
     assert "本平台未存有该轮的原始评分" in html
+
+
+def test_a_correction_of_a_case_never_public_does_not_name_it_in_the_manifest(published, admin):
+    hidden = published.cases.filter(tier=None).first()
+    publication_services.correct_case(
+        case=hidden, by=admin, reason="名称有误", changes={"title": "从未公开的新名称"}
+    )
+    latest = ResultsManifest.objects.filter(campaign=published).order_by("-version").first()
+    assert latest.version == 2
+    assert "从未公开的新名称" not in latest.content
+    assert hidden.title not in latest.content
+    assert "核验通过" in verify(2031)

@@ -1,0 +1,29 @@
+"""The shared form pieces: the date-time field's sane range, the checks of posted text."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+
+from common.forms import ShanghaiDateTimeField, posted_text
+
+
+@pytest.mark.parametrize("typed", ["0001-01-01T00:00", "1999-12-31T23:59", "9999-12-31T23:59"])
+def test_date_outside_2000_to_2100_is_refused_with_a_message(typed):
+    with pytest.raises(ValidationError) as exc:
+        ShanghaiDateTimeField().clean(typed)
+    assert exc.value.messages == ["请填写 2000 年到 2100 年之间的日期。"]
+
+
+@pytest.mark.parametrize("typed", ["2000-01-01T00:00", "2031-03-01T09:00", "2100-12-31T23:59"])
+def test_date_inside_the_range_is_kept(typed):
+    assert ShanghaiDateTimeField().clean(typed).year == int(typed[:4])
+
+
+def test_posted_text_refuses_nul_and_over_long_text_naming_the_field():
+    assert posted_text(QueryDict("note=+ok+"), "note", label="说明", max_length=5) == "ok"
+    with pytest.raises(ValidationError) as exc:
+        posted_text(QueryDict("note=a%00b"), "note", label="说明", max_length=5)
+    assert exc.value.messages == ["说明:含有不允许的空字符(NUL),请删除后重试。"]
+    with pytest.raises(ValidationError) as exc:
+        posted_text(QueryDict("note=abcdef"), "note", label="说明", max_length=5)
+    assert exc.value.messages == ["说明:不能超过 5 个字,现在有 6 个。"]
