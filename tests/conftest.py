@@ -2,10 +2,12 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import Organisation
 from reform_cases.models import (
@@ -26,6 +28,14 @@ from tests.factories import (
     TierFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request made in English leaves English active on the thread (LocaleMiddleware does
+    # not reset it); messages checked outside a request are the default language's.
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(autouse=True)

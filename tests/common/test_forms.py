@@ -3,8 +3,16 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
+from django.utils import translation
 
 from common.forms import ShanghaiDateTimeField, posted_text
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    """Messages are checked in Chinese, the default, whatever an earlier test activated."""
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.mark.parametrize("typed", ["0001-01-01T00:00", "1999-12-31T23:59", "9999-12-31T23:59"])
