@@ -16,3 +16,7 @@ class AccountsConfig(AppConfig):
         from accounts import audit_records
 
         audit_records.register()
+        # The invitation and reset links hold a token: minted at delivery, never stored.
+        from accounts import secret_links
+
+        secret_links.register()

@@ -1,19 +1,20 @@
 import re
+from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
-from django.urls import reverse
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Role, User
-from common.forms import form_helper
-from notifications.models import NotificationKind
-from notifications.services import notify
+from accounts.services import request_password_reset
+from common.forms import ModelChoiceField, form_helper
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
-class OrganisationChoiceField(forms.ModelChoiceField):
+class OrganisationChoiceField(ModelChoiceField):
     def __init__(self, **kwargs):
         kwargs.setdefault(
             "queryset",
@@ -25,27 +26,37 @@ class OrganisationChoiceField(forms.ModelChoiceField):
         return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
 
 
+# A user name (150) or an e-mail address (254).
+LOGIN_NAME_MAX_LENGTH = 254
+
+
 class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("用户名或邮箱")
+        # Django sets the field's max_length after it is built, so nothing checks it: an
+        # over-long name would reach authenticate() and the throttling table (varchar 255).
+        self.fields["username"].validators.append(MaxLengthValidator(LOGIN_NAME_MAX_LENGTH))
         self.fields["password"].label = _("密码")
         self.error_messages["invalid_login"] = _("用户名(或邮箱)与密码不匹配,或账户已停用。")
         self.helper = form_helper(("submit", _("登录")))
 
 
 class NotifyingPasswordResetForm(PasswordResetForm):
-    """Sends the reset link through the notifications outbox, in the user's language."""
+    """Sends the reset e-mail through the notifications outbox, in the user's language.
+
+    The request's Host header plays no part: the link is built from SITE_URL, with
+    a token minted when the e-mail is sent (accounts.services.password_reset_link),
+    so neither a forged Host nor the outbox ever holds a working link.
+    """
+
+    def save(self, domain_override=None, **kwargs):
+        # A fixed domain: Django would otherwise read the Host header (get_current_site).
+        return super().save(domain_override=urlsplit(settings.SITE_URL).netloc, **kwargs)
 
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
-        path = reverse(
-            "accounts:password_reset_confirm",
-            kwargs={"uidb64": context["uid"], "token": context["token"]},
-        )
-        link = f"{context['protocol']}://{context['domain']}{path}"
-        notify(
-            [context["user"]], kind=NotificationKind.PASSWORD_RESET, obj=context["user"], link=link
-        )
+        # context["token"] and context["domain"] are ignored on purpose (see the docstring).
+        request_password_reset(user=context["user"])
 
 
 class AccountForm(forms.Form):

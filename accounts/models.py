@@ -174,6 +174,10 @@ class AccountEventKind(models.TextChoices):
     REACTIVATED = "reactivated", _("恢复")
     ORGANISATION_CHANGED = "organisation_changed", _("调整单位")
     EXPERT_PROFILE_CHANGED = "expert_profile_changed", _("修改专家信息")
+    TWO_FACTOR_ENABLED = "two_factor_enabled", _("启用两步验证")
+    TWO_FACTOR_DISABLED = "two_factor_disabled", _("停用两步验证")
+    RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated", _("重新生成恢复码")
+    RECOVERY_CODE_USED = "recovery_code_used", _("使用恢复码登录")
 
 
 class AccountEvent(models.Model):

@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -86,8 +87,13 @@ def ensure_unit(plan: UnitPlan) -> Organisation:
 # --- accounts -------------------------------------------------------------
 
 
-def invitation_link(user) -> str:
+# The two links that carry a token. They are built from SITE_URL (never from a request's
+# Host header) when the e-mail is sent, and stored nowhere: accounts/apps.py registers
+# them with notifications.secret_links, and the outbox row holds only the recipient.
 
+
+def invitation_link(user) -> str:
+    """A fresh invitation link: valid 7 days, until the next invitation or a password is set."""
     path = reverse(
         "accounts:invitation",
         kwargs={
@@ -98,14 +104,35 @@ def invitation_link(user) -> str:
     return absolute_url(path)
 
 
+def password_reset_link(user) -> str:
+    """A fresh reset link: valid PASSWORD_RESET_TIMEOUT, until the password (or log-in) changes."""
+    path = reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return absolute_url(path)
+
+
 @transaction.atomic
 def send_invitation(*, user, by) -> None:
-    """(Re)send the one-time link; an earlier link stops working."""
+    """(Re)send the one-time link; an earlier link stops working.
+
+    The link itself is minted when the e-mail is sent (invitation_link).
+    """
 
     user.invited_at = timezone.now()
     user.save(update_fields=["invited_at"])
     AccountEvent.objects.create(user=user, actor=by, kind=AccountEventKind.INVITED)
-    notify([user], kind=NotificationKind.ACCOUNT_INVITATION, obj=user, link=invitation_link(user))
+    notify([user], kind=NotificationKind.ACCOUNT_INVITATION, obj=user)
+
+
+@transaction.atomic
+def request_password_reset(*, user) -> None:
+    """Write the reset e-mail to the outbox; its link is minted when it is sent."""
+    notify([user], kind=NotificationKind.PASSWORD_RESET, obj=user)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from common.timefmt import local_datetime
@@ -37,6 +38,51 @@ class ShanghaiDateTimeField(forms.DateTimeField):
 
     widget = ShanghaiDateTimeInput
     default_validators = [validate_sane_datetime]
+
+
+# The largest key a row can have: primary keys are 64-bit signed integers. SQLite refuses a
+# larger Python int with OverflowError (a 500) instead of finding no row, so a forged choice
+# such as 2**63 is refused here as an invalid choice, as any other unknown key is.
+MAX_KEY = 2**63 - 1
+
+
+def _beyond_any_key(value) -> bool:
+    try:
+        return abs(int(str(value).strip())) > MAX_KEY
+    except (TypeError, ValueError):
+        return False
+
+
+class ModelChoiceField(forms.ModelChoiceField):
+    """A choice of one row; a key no row can have is an invalid choice, not a 500."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and _beyond_any_key(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A choice of rows; a key no row can have is an invalid choice, not a 500."""
+
+    def _check_values(self, value):
+        for key in value:
+            if _beyond_any_key(key):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": key},
+                )
+        return super()._check_values(value)
+
+
+def relation_formfield(db_field, **kwargs):
+    """`Meta.formfield_callback` of model forms: relations chosen with the two fields above."""
+    if isinstance(db_field, models.ManyToManyField):
+        kwargs.setdefault("form_class", ModelMultipleChoiceField)
+    elif isinstance(db_field, models.ForeignKey):
+        kwargs.setdefault("form_class", ModelChoiceField)
+    return db_field.formfield(**kwargs)
 
 
 def text_problems(value: str, *, label, max_length: int) -> list[str]:

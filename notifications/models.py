@@ -19,6 +19,7 @@ class NotificationKind(models.TextChoices):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")  # claimed by a worker (claimed_at); sent outside any lock
     SENT = "sent", _("已发送")
     FAILED = "failed", _("发送失败")
 
@@ -36,6 +37,7 @@ class Notification(models.Model):
     language = models.CharField(_("语言"), max_length=10, default="zh-hans")
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("正文"))
+    # Never a link holding a token: those are made at delivery (notifications/secret_links.py).
     link = models.CharField(_("链接"), max_length=500, blank=True)
     # What caused it, as "app_label.model:pk", so this app imports no other app.
     target = models.CharField(max_length=100, blank=True)
@@ -49,6 +51,8 @@ class Notification(models.Model):
     last_error = models.TextField(_("错误"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    # When a worker claimed the row (status SENDING); an old claim may be taken over.
+    claimed_at = models.DateTimeField(_("开始发送时间"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("下次重试"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
 

@@ -3,6 +3,8 @@
 It writes one outbox row per recipient, rendered in the recipient's language;
 delivery is enqueued only after the transaction commits, so a rolled-back
 change sends nothing and a failed broker loses nothing (the row stays pending).
+A kind whose link carries a token (invitation, password reset) stores no link:
+see `notifications/secret_links.py`.
 """
 
 import logging
@@ -14,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from notifications.models import DeliveryStatus, Notification
+from notifications.secret_links import placeholder, secret_link
 
 logger = logging.getLogger(__name__)
 # Publishing to the broker: a short retry, then give up and leave the row pending.
@@ -32,22 +35,27 @@ def notify(
     """Write a notification of `kind` for each recipient; deliver after commit.
 
     Templates: notifications/email/<kind>_subject.txt and <kind>.txt, rendered
-    with `context` plus `recipient`, `obj` and `link`.
+    with `context` plus `recipient`, `obj` and `link`. A kind with a registered
+    secret link takes no `link`: the body is stored around a placeholder and the
+    link is made when the e-mail is sent.
     """
+    secret = secret_link(kind) is not None
+    if secret and link:
+        raise ValueError(f"{kind} makes its own link at delivery; it must not be stored")
     rows = []
     for recipient in {r.pk: r for r in recipients if r is not None}.values():
         language = getattr(recipient, "language", "") or "zh-hans"
-        data = {**(context or {}), "recipient": recipient, "obj": obj, "link": link}
         with translation.override(language):
-            subject = render_to_string(f"notifications/email/{kind}_subject.txt", data)
-            body = render_to_string(f"notifications/email/{kind}.txt", data)
+            shown = placeholder() if secret else link
+            data = {**(context or {}), "recipient": recipient, "obj": obj, "link": shown}
+            subject, body = render(kind, data)
         rows.append(
             Notification(
                 recipient=recipient,
                 kind=kind,
                 language=language,
-                subject=" ".join(subject.split())[:200],
-                body=body.strip(),
+                subject=subject,
+                body=body,
                 link=link,
                 target=_target(obj),
             )
@@ -62,6 +70,13 @@ def notify(
         )
     transaction.on_commit(lambda: enqueue(ids))
     return created
+
+
+def render(kind: str, data: dict) -> tuple[str, str]:
+    """Subject (one line, at most 200 characters) and body of `kind`, in the active language."""
+    subject = render_to_string(f"notifications/email/{kind}_subject.txt", data)
+    body = render_to_string(f"notifications/email/{kind}.txt", data)
+    return " ".join(subject.split())[:200], body.strip()
 
 
 def enqueue(ids: list[int]) -> None:
@@ -88,4 +103,4 @@ def unread_count(user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
-__all__ = ["DeliveryStatus", "enqueue", "mark_read", "notify", "unread_count"]
+__all__ = ["DeliveryStatus", "enqueue", "mark_read", "notify", "render", "unread_count"]

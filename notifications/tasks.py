@@ -1,4 +1,9 @@
-"""Celery tasks: they only deliver or enqueue."""
+"""Celery tasks: they only deliver or enqueue.
+
+Delivery is at least once (see notifications/delivery.py): `acks_late` and the
+periodic resend bring back a row whose worker died, even one that died after the
+mail left and before the row said so.
+"""
 
 from celery import shared_task
 
@@ -24,7 +29,11 @@ def deliver_notification(self, pk: int) -> str:
 
 @shared_task(ignore_result=True)
 def resend_pending() -> int:
-    """Periodic: hand pending rows to the workers again, so a broker outage only delays mail."""
+    """Periodic: hand pending rows (and stalled claims) to the workers again.
+
+    A broker outage only delays mail; a row whose worker died while sending is
+    sent again once its claim is older than delivery.CLAIM_TIMEOUT.
+    """
     from notifications.services import enqueue
 
     ids = list(due_for_resend().values_list("pk", flat=True)[:5000])

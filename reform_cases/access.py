@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role
-from reform_cases.models import Case
+from reform_cases.models import Attachment, Case
 
 # Each rule takes an expert and returns a queryset of case ids they may see.
 _expert_rules: list[Callable] = []
@@ -35,6 +35,14 @@ def cases_visible_to(user) -> QuerySet:
             condition |= Q(pk__in=rule(user))
         return qs.filter(condition)
     return qs.none()
+
+
+def attachments_visible_to(user) -> QuerySet:
+    """The files of the cases `user` may open; an expert never gets one the office hid."""
+    qs = Attachment.objects.filter(case__in=cases_visible_to(user))
+    if user.is_authenticated and user.role == Role.EXPERT and not user.is_administrator:
+        qs = qs.filter(hidden_from_experts=False)
+    return qs
 
 
 def is_owner(user, case) -> bool:

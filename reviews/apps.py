@@ -19,6 +19,11 @@ class ReviewsConfig(AppConfig):
         from reform_cases.access import register_expert_rule
 
         register_expert_rule(assigned_case_ids)
+        # The formal-check page lists the experts a case's co-implementing units exclude.
+        from reform_cases.submission.selectors import register_co_organisation_conflicts
+        from reviews.assignment.conflicts import co_organisation_conflicts
+
+        register_co_organisation_conflicts(co_organisation_conflicts)
         # Named rules are registered on import, so that templates can test them by name.
         # What the audit chain covers (the chain itself knows no app).
         from reviews import audit_records

@@ -264,6 +264,7 @@ def form_data(case=None, **overrides) -> dict:
             data[name] = getattr(case, name)
         data["field"] = case.field_id or ""
         data["co_organisations"] = [o.pk for o in case.co_organisations.all()]
+        data["edit_version"] = case.edit_version  # the version the page was drawn from
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -610,3 +611,18 @@ def tier_data(campaign, *, delete=(), renamed=None):
         if tier in delete:
             data[f"tiers-{i}-DELETE"] = "on"
     return data
+
+
+# --- two-factor log-in -----------------------------------------------------------------
+
+
+def enrol_two_factor(user):
+    """A confirmed authenticator (no code used yet) and ten recovery codes: (device, codes)."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    recovery = StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
+    codes = [f"{n:02d}" + StaticToken.random_token()[:6] for n in range(10)]
+    StaticToken.objects.bulk_create([StaticToken(device=recovery, token=c) for c in codes])
+    return device, codes

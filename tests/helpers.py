@@ -6,6 +6,7 @@ Test data is built in tests/factories.py; fixtures live in conftest.py.
 import csv
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.messages import get_messages
@@ -85,6 +86,21 @@ def client_of(user):
     return client
 
 
+def mailed_link(address: str, path_start: str) -> str:
+    """The newest absolute link to `path_start…` in the text of the e-mails sent to `address`.
+
+    Invitation and reset links exist only in the e-mail (mail.outbox), never in the outbox row.
+    """
+    from django.core import mail
+
+    for message in reversed(mail.outbox):
+        if address in message.to:
+            for link in re.findall(r"https?://[^\s\"'<>]+", message.body):
+                if urlsplit(link).path.startswith(path_start):
+                    return link
+    raise AssertionError(f"no e-mail to {address} with a link to {path_start}")
+
+
 def score_url(assignment):
     return reverse("reviews:score", kwargs={"pk": assignment.pk})
 
@@ -100,3 +116,13 @@ def expert_row(html, name):
     )
     assert match, f"no row for {name}"
     return match.group(1), match.group(2), match.end()
+
+
+def totp_code(key_or_device, *, steps_ahead=0) -> str:
+    """The 6-digit code an authenticator app shows now (or `steps_ahead` steps of 30 s later)."""
+    from binascii import unhexlify
+
+    from django_otp.oath import totp
+
+    key = getattr(key_or_device, "key", key_or_device)
+    return f"{totp(unhexlify(key), drift=steps_ahead):06d}"

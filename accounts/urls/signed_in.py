@@ -1,4 +1,5 @@
-"""/accounts/: log-in, passwords and invitations, for every user."""
+"""/accounts/: log-in (with its two-factor step), passwords, invitations and two-factor
+log-in, for every user."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -11,6 +12,7 @@ done = "signed_in/message_page.html"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/code/", views.login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
@@ -41,4 +43,11 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("invitation/<uidb64>/<token>/", views.invitation, name="invitation"),
+    path("two-factor/", views.two_factor, name="two_factor"),
+    path(
+        "two-factor/recovery-codes/",
+        views.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path("two-factor/disable/", views.two_factor_disable, name="two_factor_disable"),
 ]

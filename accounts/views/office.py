@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -70,14 +71,21 @@ def account_create(request):
 @administrator_required
 def account_detail(request, pk):
     account = get_object_or_404(User.objects.select_related("organisation__parent"), pk=pk)
+    return _detail_page(request, account)
+
+
+def _detail_page(request, account, *, move_form=None, deactivate_form=None):
+    """The account page; a refused form comes back bound, with its errors and what was typed."""
+    move_form = move_form or MoveOrganisationForm(initial={"organisation": account.organisation})
+    move_form.helper.form_action = reverse("manage:account-move", args=[account.pk])
     return render(
         request,
         "office/account_detail.html",
         {
             "account": account,
             "events": account.account_events.select_related("actor")[:50],
-            "move_form": MoveOrganisationForm(initial={"organisation": account.organisation}),
-            "deactivate_form": DeactivateForm(),
+            "move_form": move_form,
+            "deactivate_form": deactivate_form or DeactivateForm(),
         },
     )
 
@@ -88,9 +96,12 @@ def account_set_active(request, pk):
     account = get_object_or_404(User, pk=pk)
     form = DeactivateForm(request.POST)
     active = request.POST.get("active") == "1"
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():  # a reason too long or holding NUL: refused, never cut
+        return _detail_page(request, account, deactivate_form=form)
     try:
-        services.set_active(user=account, by=request.user, active=active, reason=reason)
+        services.set_active(
+            user=account, by=request.user, active=active, reason=form.cleaned_data["reason"]
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -115,10 +126,8 @@ def account_move(request, pk):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("单位已调整并记录。"))
-            return redirect("manage:account-detail", pk=pk)
-    else:
-        messages.error(request, _("请选择有效的单位。"))
-    return redirect("manage:account-detail", pk=pk)
+        return redirect("manage:account-detail", pk=pk)
+    return _detail_page(request, account, move_form=form)
 
 
 @administrator_required
@@ -155,18 +164,17 @@ def _import_preview(request, rows, filename, token):
 @administrator_required
 @require_POST
 def account_import_apply(request):
-    stored = import_session.take(request, IMPORT_SESSION_KEY)
-    if stored is None:
-        messages.error(request, _("导入预览已过期,请重新上传文件。"))
-        return redirect("manage:account-import")
-    plan = plan_account_import([(line, row) for line, row in stored["rows"]])
-    if not plan.ok:
-        return _import_preview(request, stored["rows"], stored["filename"], stored["token"])
-    try:
-        created = apply_account_import(plan=plan, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return _import_preview(request, stored["rows"], stored["filename"], stored["token"])
-    import_session.discard(request, IMPORT_SESSION_KEY)
+    return import_session.apply_step(
+        request,
+        key=IMPORT_SESSION_KEY,
+        plan=plan_account_import,
+        apply=lambda plan, _stored: apply_account_import(plan=plan, by=request.user),
+        preview=_import_preview,
+        done=_imported,
+        upload_url="manage:account-import",
+    )
+
+
+def _imported(request, created):
     messages.success(request, _("已创建 %(n)d 个账户,邀请邮件已发出。") % {"n": len(created)})
     return redirect("manage:accounts")

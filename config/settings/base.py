@@ -6,10 +6,15 @@ local-memory cache. `DATABASE_URL` and `REDIS_URL` / `CELERY_BROKER_URL`
 switch to PostgreSQL and Redis.
 """
 
+from ipaddress import ip_network
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from config.settings.broker import broker_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -37,6 +42,10 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "rules",  # named predicates: {% load rules %} in templates
+    "common",  # one table: applied imports (common/import_session.py)
+    "django_otp",  # two-factor log-in: TOTP devices and recovery codes (accounts/two_factor/)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "reform_cases",
     "reviews",
@@ -47,13 +56,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # CONTENT_SECURITY_POLICY below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.CookieLocaleMiddleware",
+    # Before anything reads the body, after the language is chosen (its 413 page is translated).
+    "config.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.AdministratorIdleTimeoutMiddleware",
+    "accounts.middleware.TwoFactorPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires.
@@ -117,8 +131,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+# The client's address, never a forged X-Forwarded-For entry (TRUSTED_PROXY_COUNT below).
+AXES_CLIENT_IP_CALLABLE = "common.client_address.client_address"
 AXES_VERBOSE = False
 ADMIN_IDLE_TIMEOUT_SECONDS = 30 * 60
+# Staff (administrators) must log in with a second factor; production turns this on.
+# Anyone may enrol at /accounts/two-factor/; an enrolled user is always asked for a code.
+OTP_REQUIRED_FOR_STAFF = False
+OTP_TOTP_ISSUER = "改革创新实践案例评选"  # the account's name in the authenticator app
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret key
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -146,7 +167,9 @@ STORAGES = {
 }
 
 REDIS_URL = env("REDIS_URL", default="")
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# CELERY_BROKER_URL, else REDIS_URL, else memory://; a malformed URL stops the start
+# (ImproperlyConfigured) instead of silently running the tasks in process.
+CELERY_BROKER_URL = broker_url(env)
 CELERY_RESULT_BACKEND = None
 # Without a broker the tasks run in process, so the embedded default needs no worker.
 CELERY_TASK_ALWAYS_EAGER = env.bool(
@@ -191,10 +214,17 @@ RESULTS_GENERATION_MEMO_SECONDS = env.float(
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="改革创新实践案例评选 <noreply@localhost>")
+# Seconds before a silent mail server is given up on (each e-mail is then retried later).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# The largest request body accepted: one attachment at its limit (20 MB, the largest upload:
+# reform_cases.submission.services.MAX_ATTACHMENT_BYTES) and the form around it. Larger bodies
+# get a 413 page before they are read (config.middleware.RequestSizeLimitMiddleware);
+# client_max_body_size in deploy/nginx/reform-awards.conf is the same figure.
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=21 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
@@ -211,5 +241,39 @@ LOGGING = {
 SITE_NAME = _("改革创新实践案例评选")
 # Absolute links in emails (invitations, password resets).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
-# Only behind a proxy that sets X-Forwarded-For itself may the header be trusted (objection limits).
-TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+# Client addresses (log-in throttling, objection limits, download log) come from
+# common.client_address. TRUSTED_PROXY_COUNT: how many reverse proxies of our own stand in
+# front of the application; the client is the Nth X-Forwarded-For entry from the right.
+# 0 = clients connect directly: REMOTE_ADDR only, the header ignored. The old switch
+# TRUST_X_FORWARDED_FOR=true still means 1 (deprecated). TRUSTED_PROXY_IPS (optional):
+# addresses or CIDR networks the nearest proxy connects from; other senders count as direct.
+TRUSTED_PROXY_COUNT = env.int(
+    "TRUSTED_PROXY_COUNT", default=1 if env.bool("TRUST_X_FORWARDED_FOR", default=False) else 0
+)
+TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=[])
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+for _proxy in TRUSTED_PROXY_IPS:
+    try:
+        ip_network(_proxy.strip(), strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXY_IPS: {_exc}") from _exc
+
+# Content-Security-Policy (django-csp 4), in every setting: scripts only from our static
+# files (no inline <script>, no on…= handlers, no eval; confirmations read data-confirm in
+# static/js/confirm.js), nothing framed, forms only posted here. Style sheets only from our
+# static files too; the style="" attributes some templates still carry (progress bar widths,
+# pre-line text) are allowed by style-src-attr until they become classes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}

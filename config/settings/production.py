@@ -7,6 +7,7 @@ from config.settings.base import env
 
 DEBUG = False
 DEMO_DATA_ALLOWED = False
+OTP_REQUIRED_FOR_STAFF = True  # not read from the environment: staff always use a second factor
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY or SECRET_KEY.startswith("embedded-default"):
     raise ImproperlyConfigured("SECRET_KEY must be set for production.")
@@ -14,6 +15,13 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 # TLS ends at the reverse proxy, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Production runs behind one nginx (deploy/nginx/): the client is the last X-Forwarded-For
+# entry, which nginx appends. Otherwise every client would share nginx's address in the
+# login throttle and the objection limit. Set 0 for a direct connection, 2 for two proxies.
+TRUSTED_PROXY_COUNT = env.int(
+    "TRUSTED_PROXY_COUNT",
+    default=1 if TRUSTED_PROXY_COUNT == 0 else TRUSTED_PROXY_COUNT,  # noqa: F405
+)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

@@ -23,7 +23,7 @@ def outbox(request):
     if not _administrator(request.user):
         raise PermissionDenied
     status = request.GET.get("status", DeliveryStatus.FAILED)
-    if status not in (DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.SENT):
+    if status not in DeliveryStatus.values:
         status = DeliveryStatus.FAILED
     page = Paginator(
         Notification.objects.filter(status=status)

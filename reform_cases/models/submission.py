@@ -151,6 +151,13 @@ class Case(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Raised by each save of the draft's text (update_draft, under the row lock): a page
+    # holds the version it was drawn from, and a save from an older one is refused instead
+    # of silently overwriting what someone else (or another window) saved in between.
+    edit_version = models.PositiveIntegerField(_("编辑版本"), default=1, editable=False)
+    # The one-time token of the new-case form that created this draft: the same form posted
+    # twice (a double click, a resent request) finds the draft it already made.
+    creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = CaseManager()
 
@@ -208,6 +215,8 @@ class CaseEventKind(models.TextChoices):
     WITHDRAWN = "withdrawn", _("撤回")
     CORRECTED = "corrected", _("更正")
     IMPORTED = "imported", _("导入")
+    ATTACHMENT_HIDDEN = "attachment_hidden", _("附件对专家隐藏")
+    ATTACHMENT_SHOWN = "attachment_shown", _("附件恢复对专家显示")
 
 
 class FormalCheckAction(models.TextChoices):
@@ -262,6 +271,9 @@ class Attachment(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    # Set by the office when a file would reveal the organisation in a blind review: experts
+    # neither see it listed nor can download it (reform_cases/access.attachments_visible_to).
+    hidden_from_experts = models.BooleanField(_("不向专家显示"), default=False)
 
     class Meta:
         verbose_name = _("附件")
@@ -273,13 +285,15 @@ class Attachment(models.Model):
 
 
 class AttachmentDownload(models.Model):
-    """Who downloaded a file of an unpublished case, and when."""
+    """Who downloaded a file of an unpublished case, when, and from which address."""
 
     attachment = models.ForeignKey(Attachment, on_delete=models.CASCADE, related_name="downloads")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     at = models.DateTimeField(auto_now_add=True)
+    # common.client_address: the client behind our proxies, never a forged header entry.
+    ip_address = models.GenericIPAddressField(_("网络地址"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("附件下载记录")

@@ -89,13 +89,16 @@ def _anonymous_cacheable(request) -> bool:
     return not request.user.is_authenticated and "messages" not in request.COOKIES
 
 
-def cached_page(request, name: str, build, *, query: str = "") -> HttpResponse:
+def cached_page(request, name: str, build, *, query: str = "", shared: bool = True) -> HttpResponse:
     """Serve page `name`; `build()` returns (template, context) for its body.
 
-    `build` may raise Http404; nothing is cached then.
+    `build` may raise (Http404, an invalid filter); nothing is cached then. `query` is part
+    of the cache key: only canonical, validated queries may reach it. `shared=False`: the
+    page carries a message for this request only, so the whole page is neither taken
+    from the cache nor stored there (its body still is).
     """
     language = get_language()
-    anonymous = _anonymous_cacheable(request)
+    anonymous = shared and _anonymous_cacheable(request)
     full_key = page_key(f"{name}:full", language, query)
     if anonymous:
         html = get_page(full_key)

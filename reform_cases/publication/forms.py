@@ -28,6 +28,8 @@ class ResultsImportForm(forms.Form):
 
 
 class ObjectionForm(forms.Form):
+    MAX_FILE_BYTES = 10 * 1024 * 1024
+
     case = forms.TypedChoiceField(label=_("涉及案例"), coerce=int, required=False, empty_value=None)
     name = forms.CharField(label=_("姓名或单位"), max_length=100)
     contact = forms.CharField(
@@ -42,8 +44,10 @@ class ObjectionForm(forms.Form):
         label=_("附件(可选)"), required=False, help_text=_("PDF、JPG 或 PNG,不超过 10 MB。")
     )
 
-    def __init__(self, *args, cases=(), **kwargs):
+    def __init__(self, *args, cases=(), file_too_large=False, **kwargs):
+        """`file_too_large`: the view refused the file while reading the request (too large)."""
         super().__init__(*args, **kwargs)
+        self.file_too_large = file_too_large
         self.fields["case"].choices = [("", _("(整体名单)"))] + [(c.pk, c.title) for c in cases]
 
     def clean_text(self):
@@ -54,7 +58,7 @@ class ObjectionForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
-        if upload and upload.size > 10 * 1024 * 1024:
+        if self.file_too_large or (upload and upload.size > self.MAX_FILE_BYTES):
             raise forms.ValidationError(_("文件过大(上限 10 MB)。"))
         return upload
 

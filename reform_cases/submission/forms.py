@@ -1,6 +1,7 @@
 """Forms of the locality's case pages and of the formal check."""
 
 import re
+import uuid
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
@@ -8,8 +9,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
-from common.forms import ShanghaiDateTimeInput
+from common.forms import (
+    ModelMultipleChoiceField,
+    ShanghaiDateTimeInput,
+    relation_formfield,
+)
 from reform_cases.models import CASE_SECTIONS, AttachmentKind, Case, FormalCheckAction
+from reform_cases.submission.services import MAX_CO_ORGANISATIONS
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -27,7 +33,7 @@ def normalise_phone(text: str) -> str:
     return re.sub(r"[\s()()]", "", text or "").removeprefix("+86").removeprefix("86-")
 
 
-class OrganisationMultipleChoiceField(forms.ModelMultipleChoiceField):
+class OrganisationMultipleChoiceField(ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
 
@@ -37,12 +43,13 @@ class CaseForm(forms.ModelForm):
         label=_("共同实施单位"),
         queryset=Organisation.objects.select_related("parent").order_by("parent__name", "name"),
         required=False,
-        help_text=_("可多选;在上方输入框中键入名称筛选。"),
+        help_text=_("可多选,最多 10 个;在上方输入框中键入名称筛选。"),
         widget=forms.SelectMultiple(attrs={"data-searchable": "1", "size": 8}),
     )
 
     class Meta:
         model = Case
+        formfield_callback = relation_formfield
         fields = [
             "title",
             "field",
@@ -108,8 +115,81 @@ class CaseForm(forms.ModelForm):
             )
         return phone
 
+    def clean_co_organisations(self):
+        chosen = self.cleaned_data.get("co_organisations")
+        if chosen is not None and len(chosen) > MAX_CO_ORGANISATIONS:
+            raise forms.ValidationError(
+                _("共同实施单位最多 %(limit)d 个,当前选择了 %(n)d 个。")
+                % {"limit": MAX_CO_ORGANISATIONS, "n": len(chosen)}
+            )
+        return chosen
+
+    def hidden_errors(self) -> list[str]:
+        """Errors of the hidden fields (the page shows them above the form)."""
+        hidden = ("edit_version", "form_token", "take_stored")
+        return [e for name in hidden for e in self.errors.get(name, [])]
+
     def draft_data(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "co_organisations"}
+        hidden = ("co_organisations", "form_token", "edit_version", "take_stored")
+        return {k: v for k, v in self.cleaned_data.items() if k not in hidden}
+
+
+class NewCaseForm(CaseForm):
+    """The new-case form, with a one-time token: posting it twice creates one draft."""
+
+    form_token = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("页面已过期,请再点一次“保存草稿”。"),
+            "invalid": _("页面已过期,请再点一次“保存草稿”。"),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["form_token"].required = True
+        if not self.is_bound:
+            self.initial["form_token"] = uuid.uuid4()
+
+    def renew_token(self):
+        """After a refused token: the page shown again carries a fresh one."""
+        self.data = self.data.copy()
+        self.data["form_token"] = str(uuid.uuid4())
+
+
+INVALID_VERSION = _("页面的版本信息无效,您的修改尚未保存。请对照下方已保存的版本,确认后再保存。")
+
+
+class EditCaseForm(CaseForm):
+    """The draft's form, carrying the version of the draft it was drawn from."""
+
+    edit_version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={
+            "required": INVALID_VERSION,
+            "invalid": INVALID_VERSION,
+            "min_value": INVALID_VERSION,
+        },
+    )
+    # On the page shown after a refused save: the sections to take from the stored version.
+    take_stored = forms.MultipleChoiceField(
+        choices=[(name, name) for name in CaseForm.Meta.fields],
+        required=False,
+        widget=forms.MultipleHiddenInput,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["edit_version"].required = True
+        if not self.is_bound and self.instance.pk:
+            self.initial["edit_version"] = self.instance.edit_version
+
+    def show_version(self, version: int):
+        """The page shown again carries `version`: saving it again means 'keep what I typed'."""
+        self.data = self.data.copy()
+        self.data["edit_version"] = str(version)
+        self.data.pop("take_stored", None)
 
 
 class AttachmentForm(forms.Form):
@@ -136,9 +216,7 @@ class FormalCheckBulkForm(forms.Form):
     """One formal-check decision for several submitted cases of a campaign."""
 
     action = forms.ChoiceField(label=_("操作"), choices=FormalCheckAction.choices)
-    cases = forms.ModelMultipleChoiceField(
-        queryset=Case.objects.none(), widget=forms.MultipleHiddenInput
-    )
+    cases = ModelMultipleChoiceField(queryset=Case.objects.none(), widget=forms.MultipleHiddenInput)
     reason = forms.CharField(label=_("理由"), max_length=2000, required=False)
     revise_by = forms.DateTimeField(
         label=_("重新提交截止"), required=False, widget=ShanghaiDateTimeInput()

@@ -1,12 +1,24 @@
 """Reads of the locality's pages and of the formal check."""
 
+from collections.abc import Callable
+
 import django_filters
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, OrganisationKind
-from reform_cases.models import Campaign, CampaignStatus, Case, CaseStatus, Field
+from reform_cases.models import CASE_SECTIONS, Campaign, CampaignStatus, Case, CaseStatus, Field
+
+# The fields of the case form, in its order: what two versions of a draft are compared on.
+COMPARED_FIELDS = (
+    "title",
+    "field",
+    "co_organisations",
+    *CASE_SECTIONS,
+    "contact_name",
+    "contact_phone",
+)
 
 
 def cases_of_organisation(organisation) -> QuerySet[Case]:
@@ -86,3 +98,75 @@ def submissions(campaign) -> QuerySet[Case]:
         .annotate(n_attachments=Count("attachments"))
         .order_by("status", "-submitted_at", "pk")
     )
+
+
+# Two versions of a draft --------------------------------------------------------------------
+
+
+def _comparable(name, value):
+    if name == "field":
+        return getattr(value, "pk", value)
+    if name == "co_organisations":
+        return sorted(o.pk for o in value)
+    return (value or "").replace("\r\n", "\n")
+
+
+def _shown(name, value) -> str:
+    if name == "co_organisations":
+        return "、".join(o.name for o in value)
+    return str(value) if value is not None else ""
+
+
+def draft_differences(case: Case, typed: dict) -> list[dict]:
+    """The fields of `typed` whose value differs from the stored `case`, in the form's order.
+
+    Each row: name, label, stored and typed (as text to show side by side).
+    """
+    rows = []
+    for name in COMPARED_FIELDS:
+        if name not in typed:
+            continue
+        if name == "co_organisations":
+            stored = list(case.co_organisations.all())
+        else:
+            stored = getattr(case, name)
+        if _comparable(name, stored) != _comparable(name, typed[name]):
+            rows.append(
+                {
+                    "name": name,
+                    "label": Case._meta.get_field(name).verbose_name,
+                    "stored": _shown(name, stored),
+                    "typed": _shown(name, typed[name]),
+                }
+            )
+    return rows
+
+
+# Conflicts of interest a case's co-implementing organisations create -------------------------
+#
+# Experts belong to `reviews`, which registers the provider at start-up (reviews/apps.py):
+# a provider takes a case and returns {co-organisation id: [(expert name, reason), ...]}.
+
+_conflict_providers: list[Callable] = []
+
+
+def register_co_organisation_conflicts(provider: Callable) -> None:
+    if provider not in _conflict_providers:
+        _conflict_providers.append(provider)
+
+
+def co_organisation_conflicts(case: Case) -> list[dict] | None:
+    """Per co-implementing organisation of `case`, the experts it excludes from reviewing it.
+
+    Rows of organisation and experts ([(name, reason)]); None when no provider is registered.
+    `case.co_organisations` should be prefetched.
+    """
+    if not _conflict_providers:
+        return None
+    organisations = list(case.co_organisations.all())
+    excluded = {o.pk: [] for o in organisations}
+    if organisations:
+        for provider in _conflict_providers:
+            for organisation_id, experts in provider(case).items():
+                excluded.setdefault(organisation_id, []).extend(experts)
+    return [{"organisation": o, "experts": excluded[o.pk]} for o in organisations]

@@ -2,10 +2,17 @@
 
 Every transition locks the case row, checks the state it starts from, writes a
 CaseEvent and its notifications in the same transaction.
+
+Two writers of one draft: each save of its text raises `Case.edit_version` under the row
+lock, and a save from a page drawn from an older version is refused (`DraftChanged`, which
+carries the stored case) rather than silently overwriting the other save. Two posts of one
+new-case form: the form's one-time token is stored on the draft it creates (a unique
+column), and the second post finds that draft (`DraftAlreadyCreated`) instead of making a
+second one.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,15 +36,35 @@ from reform_cases.models import (
     CaseEventKind,
     CaseStatus,
     FormalCheckAction,
+    normalise_title,
 )
 from reform_cases.submission import rules as submission_rules
+from reform_cases.submission import selectors as submission_selectors
 
 REQUIRED_FIELDS = ("title", "field", *CASE_SECTIONS, "contact_name", "contact_phone")
 DRAFT_FIELDS = (*REQUIRED_FIELDS, "region")
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+MAX_CO_ORGANISATIONS = 10
 # Cases that take up one of the organisation's places in a campaign.
 COUNTED_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.RETURNED, CaseStatus.ACCEPTED)
+
+
+class DraftChanged(InvalidTransition):
+    """A save from a page drawn from an older version of the draft; `current` is the stored case."""
+
+    def __init__(self, message, *, current: Case, differences: list[dict]):
+        super().__init__(message)
+        self.current = current
+        self.differences = differences  # submission_selectors.draft_differences
+
+
+class DraftAlreadyCreated(InvalidTransition):
+    """The new-case form was posted again: `case` is the draft its first post created."""
+
+    def __init__(self, message, *, case: Case):
+        super().__init__(message)
+        self.case = case
 
 
 def _members(organisation):
@@ -85,37 +112,154 @@ def missing_for_submission(case: Case) -> list[str]:
     return missing
 
 
+def _co_organisations(organisations, *, own_id) -> list:
+    """The co-implementing organisations without the case's own, refused beyond the limit."""
+    chosen = [o for o in organisations if o.pk != own_id]
+    if len(chosen) > MAX_CO_ORGANISATIONS:
+        raise ValidationError(
+            {
+                "co_organisations": _("共同实施单位最多 %(limit)d 个,当前选择了 %(n)d 个。")
+                % {"limit": MAX_CO_ORGANISATIONS, "n": len(chosen)}
+            }
+        )
+    return chosen
+
+
+def _title_taken_error(case: Case) -> ValidationError:
+    return ValidationError(
+        {
+            "title": _("本次评选中已有名为“%(title)s”的案例,请换一个案例名称。")
+            % {"title": case.title}
+        }
+    )
+
+
+def _require_free_title(case: Case) -> None:
+    """A title is a case's identity within its campaign (Case.title_key): refuse a taken one."""
+    key = normalise_title(case.title)
+    if not key:  # only spaces and quotation marks: no identity at all
+        raise ValidationError({"title": _("案例名称不能只由空格或引号组成。")})
+    if (
+        Case.objects.filter(campaign_id=case.campaign_id, title_key=key)
+        .exclude(pk=case.pk)
+        .exists()
+    ):
+        raise _title_taken_error(case)
+
+
+def _save_draft(case: Case) -> None:
+    """Save, turning a lost race on a unique column into the answer its loser should get."""
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        if case.creation_token is not None and case.pk is None:
+            existing = Case.objects.filter(creation_token=case.creation_token).first()
+            if existing is not None:
+                raise _already_created(existing, case.organisation_id) from None
+        taken = Case.objects.filter(
+            campaign_id=case.campaign_id, title_key=normalise_title(case.title)
+        ).exclude(pk=case.pk)
+        if taken.exists():
+            raise _title_taken_error(case) from None
+        raise
+
+
+def _already_created(existing: Case, organisation_id) -> InvalidTransition:
+    if existing.organisation_id != organisation_id:
+        # Tokens are random: another organisation's token was copied, not guessed. Say nothing.
+        return InvalidTransition(_("表单已失效,请重新打开申报页面。"))
+    return DraftAlreadyCreated(
+        _("这份申报表已经提交过一次,草稿“%(title)s”已创建,不会重复创建。")
+        % {"title": existing.title or _("(未命名草稿)")},
+        case=existing,
+    )
+
+
 @transaction.atomic
-def create_draft(*, campaign: Campaign, by, data: dict, co_organisations=()) -> Case:
-    if by.role != Role.LOCALITY or not by.organisation_id:
+def create_draft(
+    *, campaign: Campaign, by, data: dict, co_organisations=(), form_token=None
+) -> Case:
+    """Start a draft of `by`'s organisation.
+
+    `form_token` is the new-case form's one-time token: a second post of the same form raises
+    `DraftAlreadyCreated` with the draft the first one created.
+    """
+    if not submission_rules.is_locality_user(by):
         raise InvalidTransition(_("只有申报单位用户可以申报案例。"))
+    # One draft is started at a time per campaign: the second of two posts of one form
+    # waits here, then finds the first one's draft by its token.
     campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
-    if campaign.status != CampaignStatus.OPEN or campaign.is_public:
+    if form_token is not None:
+        existing = Case.objects.filter(creation_token=form_token).first()
+        if existing is not None:
+            raise _already_created(existing, by.organisation_id)
+    if not submission_rules.campaign_takes_drafts(by, campaign):
+        if campaign.status == CampaignStatus.OPEN and submission_rules.submission_closed(campaign):
+            raise InvalidTransition(
+                _("申报截止时间(%(deadline)s)已过,不能再申报新案例。")
+                % {"deadline": local_datetime(campaign.submission_closes_at, if_none="—")}
+            )
         raise InvalidTransition(_("该评选活动目前不接受申报。"))
-    case = Case(campaign=campaign, organisation=by.organisation, created_by=by)
+    co = _co_organisations(co_organisations, own_id=by.organisation_id)
+    case = Case(
+        campaign=campaign, organisation=by.organisation, created_by=by, creation_token=form_token
+    )
     for name in DRAFT_FIELDS:
         if name in data:
             setattr(case, name, data[name])
     if case.region_id is None:
         case.region = by.organisation.city or None
     case.full_clean(exclude=["title_key", "created_by"])
-    case.save()
-    case.co_organisations.set([o for o in co_organisations if o.pk != by.organisation_id])
+    _require_free_title(case)
+    _save_draft(case)
+    case.co_organisations.set(co)
     CaseEvent.objects.create(case=case, actor=by, kind=CaseEventKind.CREATED)
     return case
 
 
 @transaction.atomic
-def update_draft(*, case: Case, by, data: dict, co_organisations=None) -> Case:
+def update_draft(
+    *, case: Case, by, data: dict, co_organisations=None, expected_version: int | None = None
+) -> Case:
+    """Save a draft's (or a returned case's) text; returns the case, `edit_version` the new one.
+
+    `expected_version` is the `edit_version` the page was drawn from. When the stored draft
+    has moved on since (or the version is one it never had), the save is refused with
+    `DraftChanged` and nothing is written, unless it would change nothing. Without
+    `expected_version` (the system, tests) the save is unconditional.
+    """
     case = _locked(case)
     _require_editable(case, by)
+    co = None
+    if co_organisations is not None:
+        co = _co_organisations(co_organisations, own_id=case.organisation_id)
+    if expected_version is not None and expected_version != case.edit_version:
+        typed = {name: data[name] for name in DRAFT_FIELDS if name in data}
+        if co is not None:
+            typed["co_organisations"] = co
+        differences = submission_selectors.draft_differences(case, typed)
+        if not differences:
+            return case  # the stored draft says exactly this already: nothing is lost
+        if 1 <= expected_version < case.edit_version:
+            message = _(
+                "此草稿已被他人(或另一窗口)修改并保存,您的修改尚未保存。"
+                "请对照下方已保存的版本,确认后再保存。"
+            )
+        else:  # a version the draft never had: not drawn by this site
+            message = _(
+                "页面的版本信息无效,您的修改尚未保存。请对照下方已保存的版本,确认后再保存。"
+            )
+        raise DraftChanged(message, current=case, differences=differences)
     for name in DRAFT_FIELDS:
         if name in data:
             setattr(case, name, data[name])
     case.full_clean(exclude=["title_key", "created_by"])
-    case.save()
-    if co_organisations is not None:
-        case.co_organisations.set([o for o in co_organisations if o.pk != case.organisation_id])
+    _require_free_title(case)
+    case.edit_version += 1
+    _save_draft(case)
+    if co is not None:
+        case.co_organisations.set(co)
     return case
 
 
@@ -337,6 +481,37 @@ def add_attachment(*, case: Case, by, upload, kind: str) -> Attachment:
     except Exception:
         attachment.file.storage.delete(stored)
         raise
+    return attachment
+
+
+@transaction.atomic
+def set_attachment_hidden(*, attachment: Attachment, by, hidden: bool) -> Attachment:
+    """Hide a file from the experts (or show it again), recorded in the case's events.
+
+    For a file that would reveal the organisation in a blind review; the office and the
+    locality still see it.
+    """
+    case = _locked(attachment.case)
+    if not campaign_rules.is_office(by):
+        raise PermissionDenied
+    if not submission_rules.case_goes_to_experts(by, case):
+        if case.status not in submission_rules.EXPERT_BOUND_STATUSES:
+            raise InvalidTransition(
+                _("案例当前状态为“%(status)s”,不能调整附件对专家是否可见。")
+                % {"status": case.get_status_display()}
+            )
+        raise InvalidTransition(_("专家评审已经结束,不能再调整附件对专家是否可见。"))
+    attachment = Attachment.objects.get(pk=attachment.pk, case=case)
+    if attachment.hidden_from_experts == hidden:
+        return attachment
+    attachment.hidden_from_experts = hidden
+    attachment.save(update_fields=["hidden_from_experts"])
+    CaseEvent.objects.create(
+        case=case,
+        actor=by,
+        kind=CaseEventKind.ATTACHMENT_HIDDEN if hidden else CaseEventKind.ATTACHMENT_SHOWN,
+        note=attachment.original_name,
+    )
     return attachment
 
 

@@ -27,6 +27,11 @@ urlpatterns = [
     path("cases/<int:pk>/accept/", formal_check.case_accept, name="case-accept"),
     path("cases/<int:pk>/return/", formal_check.case_return, name="case-return"),
     path("cases/<int:pk>/ineligible/", formal_check.case_ineligible, name="case-ineligible"),
+    path(
+        "cases/<int:pk>/attachments/<int:attachment_pk>/visibility/",
+        formal_check.attachment_visibility,
+        name="attachment-visibility",
+    ),
     path("campaigns/<int:pk>/objections/", publication.objection_list, name="objections"),
     path("campaigns/<int:pk>/publish/", publication.publish, name="publish"),
     path("objections/<int:pk>/answer/", publication.objection_answer, name="objection-answer"),

@@ -7,11 +7,14 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common.client_address import client_address
+from common.uploads import FileSizeLimit
 from reform_cases.campaigns.markup import render_call
 from reform_cases.models import (
     Campaign,
@@ -51,27 +54,50 @@ def campaign_list(request):
     return cached_page(request, "campaigns", build)
 
 
+class InvalidFilter(Exception):
+    """A filter value that is not the id of a region or field one may filter by."""
+
+
 @require_GET
 def results_year(request, year):
+    """One campaign's results, filtered by region and field; each valid filter a cached page.
+
+    A value that is not a known id is answered with the whole list and a notice, from
+    the unfiltered page's cache: junk in the query string never becomes a cache entry.
+    """
     query = ResultsFilter.canonical_query(request.GET)
-
-    def build():
-        campaign = get_object_or_404(Campaign.objects.public(), year=year)
-        results_filter = ResultsFilter(
-            request.GET or None, queryset=selectors.public_cases(campaign)
+    if query is None:
+        return _results_with_invalid_filter(request, year)
+    try:
+        return cached_page(
+            request, f"year:{year}", lambda: _results_body(year, request.GET), query=query
         )
-        page = selectors.results_page(
-            campaign,
-            results_filter.qs,
-            filtered=bool(request.GET.get("region") or request.GET.get("field")),
-        )
-        return "public/results_body.html", {
-            "page": page,
-            "filter": results_filter,
-            "page_title": campaign.localised_title,
-        }
+    except InvalidFilter:
+        return _results_with_invalid_filter(request, year)
 
-    return cached_page(request, f"year:{year}", build, query=query)
+
+def _results_body(year, params):
+    campaign = get_object_or_404(Campaign.objects.public(), year=year)
+    results_filter = ResultsFilter(params or None, queryset=selectors.public_cases(campaign))
+    if params and not results_filter.is_valid():
+        raise InvalidFilter
+    page = selectors.results_page(
+        campaign,
+        results_filter.qs,
+        filtered=bool(params.get("region") or params.get("field")),
+    )
+    return "public/results_body.html", {
+        "page": page,
+        "filter": results_filter,
+        "page_title": campaign.localised_title,
+    }
+
+
+def _results_with_invalid_filter(request, year):
+    messages.warning(request, _("筛选条件无效,已显示全部。"))
+    return cached_page(
+        request, f"year:{year}", lambda: _results_body(year, QueryDict()), shared=False
+    )
 
 
 @require_GET
@@ -143,25 +169,31 @@ def call_file(request, year, file_pk):
     )
 
 
-def _client_ip(request):
-    # Behind the production proxy REMOTE_ADDR is the proxy; the proxy must pass the client address.
-    forwarded = (
-        request.META.get("HTTP_X_FORWARDED_FOR", "") if settings.TRUST_X_FORWARDED_FOR else ""
-    )
-    return (
-        forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    ) or None
-
-
+@csrf_exempt  # checked by _objection, once the upload limit below is in place
 @require_http_methods(["GET", "POST"])
 def objection(request, year):
+    # Anyone may post here: a file over the form's limit is skipped while the request is
+    # read, before it is stored anywhere, and the form says why (common/uploads.py).
+    upload_limit = FileSizeLimit(request, max_bytes=ObjectionForm.MAX_FILE_BYTES)
+    request.upload_handlers.insert(0, upload_limit)
+    return _objection(request, year, upload_limit)
+
+
+@csrf_protect
+def _objection(request, year, upload_limit):
     campaign = get_object_or_404(
         Campaign.objects.filter(status=CampaignStatus.NOTICE, is_demo=False), year=year
     )
     cases = list(selectors.public_cases(campaign))
     initial_case = request.GET.get("case")
+    data = request.POST or None  # the body is read here, through upload_limit
+    files = request.FILES or None
     form = ObjectionForm(
-        request.POST or None, request.FILES or None, cases=cases, initial={"case": initial_case}
+        data,
+        files,
+        cases=cases,
+        initial={"case": initial_case},
+        file_too_large=upload_limit.exceeded,
     )
     if request.method == "POST" and form.is_valid():
         case = next((c for c in cases if c.pk == form.cleaned_data["case"]), None)
@@ -172,7 +204,7 @@ def objection(request, year):
                 name=form.cleaned_data["name"],
                 contact=form.cleaned_data["contact"],
                 text=form.cleaned_data["text"],
-                ip=_client_ip(request),
+                ip=client_address(request),
                 upload=form.cleaned_data.get("file"),
             )
         except ValidationError as exc:

@@ -1,12 +1,14 @@
-"""Pages several signed-in roles share: attachment downloads, each checked by `cases_visible_to`."""
+"""Pages several signed-in roles share: attachment downloads, each checked by
+`attachments_visible_to` (the case's visibility; files hidden from experts)."""
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from reform_cases.access import cases_visible_to
-from reform_cases.models import Attachment, AttachmentDownload
+from common.client_address import client_address
+from reform_cases.access import attachments_visible_to
+from reform_cases.models import AttachmentDownload
 
 
 @require_GET
@@ -15,12 +17,13 @@ def attachment_download(request, attachment_pk):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     attachment = get_object_or_404(
-        Attachment.objects.select_related("case__campaign"),
+        attachments_visible_to(request.user).select_related("case__campaign"),
         pk=attachment_pk,
-        case__in=cases_visible_to(request.user),
     )
     if not attachment.case.is_public:
-        AttachmentDownload.objects.create(attachment=attachment, user=request.user)
+        AttachmentDownload.objects.create(
+            attachment=attachment, user=request.user, ip_address=client_address(request)
+        )
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:

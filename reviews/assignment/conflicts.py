@@ -8,9 +8,11 @@ honoured too.
 
 from collections import defaultdict
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from reviews.models import Conflict
+from accounts.models import Role
+from reviews.models import Conflict, ExpertProfile
 
 
 def organisation_conflict(expert_org, case_orgs) -> str | None:
@@ -85,4 +87,32 @@ def conflict_table(experts, cases) -> dict[tuple[int, int], str]:
     ).values_list("expert_id", "case_id", "reason")
     for expert_id, case_id, reason in declared:
         table.setdefault((expert_id, case_id), _("已登记回避:%(reason)s") % {"reason": reason})
+    return table
+
+
+def co_organisation_conflicts(case) -> dict[int, list[tuple[str, str]]]:
+    """{co-organisation id: [(expert, reason)]}: the active experts each co-implementing
+    organisation of `case` excludes by the automatic rule. For the formal-check page
+    (registered in reform_cases at start-up); one query whatever the number of experts.
+    """
+    organisations = list(case.co_organisations.all())
+    if not organisations:
+        return {}
+    ids = {o.pk for o in organisations}
+    parents = {o.parent_id for o in organisations if o.parent_id}
+    profiles = list(
+        ExpertProfile.objects.filter(
+            Q(affiliation_id__in=ids | parents) | Q(affiliation__parent_id__in=ids),
+            user__role=Role.EXPERT,
+            user__is_active=True,
+        )
+        .select_related("user", "affiliation")
+        .order_by("affiliation__name", "user__display_name", "user__username")
+    )
+    table = {}
+    for organisation in organisations:
+        for profile in profiles:
+            reason = organisation_conflict(profile.affiliation, [organisation])
+            if reason:
+                table.setdefault(organisation.pk, []).append((str(profile.user), reason))
     return table

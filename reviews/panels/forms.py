@@ -2,11 +2,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from common.forms import form_helper
+from common.forms import ModelMultipleChoiceField, form_helper, relation_formfield
 from reviews.models import ExpertProfile, Panel
 
 
-class ExpertChoiceField(forms.ModelMultipleChoiceField):
+def taken_panel_name(name) -> str:
+    return _("本次评选已有名为“%(name)s”的评审组,请换一个名称。") % {"name": name}
+
+
+class ExpertChoiceField(ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         profile = getattr(obj, "expert_profile", None)
         where = profile.affiliation_label if profile else ""
@@ -27,11 +31,23 @@ class PanelForm(forms.ModelForm):
         model = Panel
         fields = ["name", "fields", "members", "chair"]
         widgets = {"fields": forms.CheckboxSelectMultiple}
+        formfield_callback = relation_formfield
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["chair"].queryset = User.objects.filter(role=Role.EXPERT, is_active=True)
         self.helper = form_helper(_("保存"))
+
+    def clean_name(self):
+        # The campaign is not a field of the form, so Django leaves its unique constraint to
+        # the database; a second click on "save" would otherwise end in an IntegrityError.
+        name = self.cleaned_data["name"]
+        taken = Panel.objects.filter(campaign_id=self.instance.campaign_id, name=name).exclude(
+            pk=self.instance.pk
+        )
+        if taken.exists():
+            raise forms.ValidationError(taken_panel_name(name), code="unique")
+        return name
 
     def clean(self):
         data = super().clean()
@@ -61,6 +77,7 @@ class ExpertProfileForm(forms.ModelForm):
         model = ExpertProfile
         fields = ["affiliation", "institution", "inside_province", "fields", "max_cases_per_round"]
         widgets = {"fields": forms.CheckboxSelectMultiple}
+        formfield_callback = relation_formfield
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

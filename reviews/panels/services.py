@@ -1,6 +1,7 @@
 """State changes of panels: creating and editing them, until the ranking's lock."""
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import AccountEvent, AccountEventKind
@@ -9,6 +10,7 @@ from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.models import CampaignEvent, CampaignEventKind
 from reviews.models import ExpertProfile, Panel
 from reviews.panels import rules as panel_rules
+from reviews.panels.forms import taken_panel_name
 
 
 @transaction.atomic
@@ -21,7 +23,12 @@ def save_panel(*, form, by) -> Panel:
     )
     created = form.instance.pk is None
     changes = describe_changes(form) if not created else ""
-    panel = form.save()
+    try:
+        with transaction.atomic():
+            panel = form.save()
+    except IntegrityError:
+        # Two clicks at once: both passed the form's check, the second meets the first's row.
+        raise ValidationError({"name": taken_panel_name(form.cleaned_data["name"])}) from None
     if created or changes:
         CampaignEvent.objects.create(
             campaign=campaign,

@@ -1,7 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import ShanghaiDateTimeField, ShanghaiDateTimeInput, form_helper
+from common.forms import (
+    ShanghaiDateTimeField,
+    ShanghaiDateTimeInput,
+    form_helper,
+    relation_formfield,
+)
 from reform_cases.models import Campaign
 from reviews.models import Criterion, Panel, ReviewRound
 
@@ -32,6 +37,7 @@ class RoundForm(forms.ModelForm):
             "closes_at": ShanghaiDateTimeInput(),
             "panels": forms.CheckboxSelectMultiple,
         }
+        formfield_callback = relation_formfield
         help_texts = {
             "opens_at": _("北京时间。"),
             "closes_at": _("北京时间。"),
@@ -59,10 +65,39 @@ class RoundForm(forms.ModelForm):
         return data
 
 
+class BaseCriterionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """A criterion's name is unique in its campaign, rows outside the formset included.
+
+        The campaign is the formset's parent, which Django leaves out of each row's unique
+        check; without this a new row named like an existing one ended in an IntegrityError."""
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [f for f in self.forms if f.has_changed() or f.instance.pk]
+        kept = [f for f in kept if not (self.can_delete and self._should_delete_form(f))]
+        edited = [f.instance.pk for f in self.initial_forms if f.instance.pk]
+        taken = set(
+            Criterion.objects.filter(campaign=self.instance)
+            .exclude(pk__in=edited)
+            .values_list("name", flat=True)
+        )
+        for form in kept:
+            name = form.cleaned_data.get("name")
+            if name in taken:
+                form.add_error("name", taken_criterion_name(name))
+            taken.add(name)  # two new rows of the same name
+
+
+def taken_criterion_name(name) -> str:
+    return _("已有名为“%(name)s”的评分指标,请换一个名称。") % {"name": name}
+
+
 CriterionFormSet = forms.inlineformset_factory(
     Campaign,
     Criterion,
     form=CriterionForm,
+    formset=BaseCriterionFormSet,
     extra=1,
     can_delete=True,
 )

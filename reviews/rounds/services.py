@@ -2,7 +2,8 @@
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from common.exceptions import InvalidTransition
@@ -88,8 +89,13 @@ def save_rubric(*, campaign, formset, by) -> None:
                 _("指标“%(name)s”已有专家写了评语,不能删除。") % {"name": criterion.name}
             )
         criterion.delete()
-    for criterion in changed:
-        criterion.save()
+    try:
+        with transaction.atomic():
+            for criterion in changed:
+                criterion.save()
+    except IntegrityError:
+        # Two saves at once: both passed the formset's check, the second meets the first's rows.
+        raise ValidationError(_("评分指标刚被他人修改过,请刷新页面后重试。")) from None
     if what:
         CampaignEvent.objects.create(
             campaign=campaign, actor=by, kind=CampaignEventKind.RUBRIC_CHANGED, note=what

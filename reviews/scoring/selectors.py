@@ -2,10 +2,11 @@
 
 from collections import defaultdict
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
+from reform_cases.access import attachments_visible_to
 from reform_cases.models import Case
 from reviews.models import (
     Assignment,
@@ -63,9 +64,41 @@ def assignment_for_expert(expert, pk) -> Assignment:
         Assignment.objects.select_related(
             "round__campaign", "case__campaign", "case__field", "case__organisation"
         )
-        .prefetch_related("case__attachments", "case__co_organisations")
+        .prefetch_related(
+            # Files the office hid (they would reveal the organisation) are not the expert's.
+            Prefetch("case__attachments", queryset=attachments_visible_to(expert)),
+            "case__co_organisations",
+        )
         .get(pk=pk, expert=expert, status=AssignmentStatus.CONFIRMED)
     )
+
+
+# The scoring page is the one the experts all hit at the deadline (bench/deadline.py): its
+# reads are the fewest and lightest that draw it. The case's campaign is the round's, so it
+# is not joined twice; the co-organisations are read by the page only when it shows them.
+
+
+def assignment_to_score(expert, pk) -> Assignment:
+    """The expert's confirmed assignment with its round and campaign: enough to save scores."""
+    return Assignment.objects.select_related("round__campaign").get(
+        pk=pk, expert=expert, status=AssignmentStatus.CONFIRMED
+    )
+
+
+def score_page(expert, pk) -> Assignment:
+    """The assignment with its round, campaign, case, field, organisation and review (one
+    query), and the case's files the expert may see (one more)."""
+    assignment = Assignment.objects.select_related(
+        "round__campaign", "case__field", "case__organisation", "review"
+    ).get(pk=pk, expert=expert, status=AssignmentStatus.CONFIRMED)
+    case = assignment.case
+    if case.campaign_id == assignment.round.campaign_id:
+        case.campaign = assignment.round.campaign
+    # Files the office hid (they would reveal the organisation) are not the expert's.
+    prefetch_related_objects(
+        [case], Prefetch("attachments", queryset=attachments_visible_to(expert))
+    )
+    return assignment
 
 
 def may_see_others(assignment, review, now=None) -> bool:

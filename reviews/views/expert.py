@@ -54,9 +54,9 @@ def pledge(request, round_pk):
     )
 
 
-def _assignment(request, pk) -> Assignment:
+def _assignment(request, pk, read=scoring_selectors.assignment_for_expert) -> Assignment:
     try:
-        return scoring_selectors.assignment_for_expert(request.user, pk)
+        return read(request.user, pk)
     except Assignment.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -64,16 +64,19 @@ def _assignment(request, pk) -> Assignment:
 @expert_required
 @require_http_methods(["GET", "POST"])
 def score(request, pk):
-    assignment = _assignment(request, pk)
+    # Every expert saves and submits here at the deadline (bench/deadline.py): a POST reads
+    # only what saving needs, and the page's own data is read only to draw the page (a GET,
+    # or a POST refused, shown again with what was typed).
+    posted = request.method == "POST"
+    read = scoring_selectors.assignment_to_score if posted else scoring_selectors.score_page
+    assignment = _assignment(request, pk, read)
     review_round = assignment.round
     if not scoring_services.has_pledged(review_round, request.user):
         return redirect(f"/review/rounds/{review_round.pk}/pledge/?next=/review/{pk}/")
-    review = getattr(assignment, "review", None)
     criteria = list(review_round.campaign.criteria.all())
     tiers = list(review_round.campaign.tiers.order_by("order"))
-    existing = {s.criterion_id: s for s in review.scores.all()} if review else {}
     typed = None
-    if request.method == "POST":
+    if posted:
         typed = {
             "scores": {c.pk: request.POST.get(f"score_{c.pk}", "") for c in criteria},
             "comments": {c.pk: request.POST.get(f"comment_{c.pk}", "") for c in criteria},
@@ -99,6 +102,9 @@ def score(request, pk):
             else:
                 messages.success(request, _("草稿已保存。"))
             return redirect("reviews:score", pk=pk)
+        assignment = _assignment(request, pk, scoring_selectors.score_page)
+    review = getattr(assignment, "review", None)
+    existing = {s.criterion_id: s for s in review.scores.all()} if review and not typed else {}
     rows = []
     for c in criteria:
         saved = existing.get(c.pk)

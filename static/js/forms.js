@@ -1,5 +1,6 @@
-/* Live character counters for text areas with maxlength, and a filter box for
-   long multiple selects (data-searchable). No dependencies. */
+/* Live character counters for text areas with maxlength, a filter box for long
+   multiple selects (data-searchable), and "select all" check boxes
+   (data-select-all="CSS selector of the boxes it ticks"). No dependencies. */
 (function () {
   "use strict";
   function counter(el) {
@@ -30,8 +31,18 @@
       });
     });
   }
+  function selectAll(box) {
+    box.addEventListener("change", function () {
+      document.querySelectorAll(box.getAttribute("data-select-all")).forEach(function (other) {
+        if (!other.disabled) {
+          other.checked = box.checked;
+        }
+      });
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("textarea[maxlength], input[maxlength][data-count]").forEach(counter);
     document.querySelectorAll("select[data-searchable]").forEach(searchable);
+    document.querySelectorAll("input[type=checkbox][data-select-all]").forEach(selectAll);
   });
 })();

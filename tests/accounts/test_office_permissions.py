@@ -108,8 +108,16 @@ ROWS = [
     ("get",    "/accounts/password/change/", None,                      LOGIN, 200, 200, 200, LOGIN),
     ("post",   "/accounts/password/change/", {},                        LOGIN, 200, 200, 200, LOGIN),  # the form again, with errors
     ("get",    "/accounts/password/change/done/", None,                 LOGIN, 200, 200, 200, LOGIN),
+    ("get",    "/accounts/two-factor/", None,                           LOGIN, 200, 200, 200, LOGIN),  # enrolment
+    ("post",   "/accounts/two-factor/", {"code": "x"},                  LOGIN, 200, 200, 200, LOGIN),  # the form again, with errors
+    ("get",    "/accounts/two-factor/recovery-codes/", None,            LOGIN, 405, 405, 405, LOGIN),
+    ("post",   "/accounts/two-factor/recovery-codes/", {"code": "x"},   LOGIN, "/accounts/two-factor/", "/accounts/two-factor/", "/accounts/two-factor/", LOGIN),  # not enrolled
+    ("get",    "/accounts/two-factor/disable/", None,                   LOGIN, 405, 405, 405, LOGIN),
+    ("post",   "/accounts/two-factor/disable/", {"code": "x"},          LOGIN, "/accounts/two-factor/", "/accounts/two-factor/", "/accounts/two-factor/", LOGIN),  # not enrolled
     # --- log-in, log-out, reset and invitation pages ---
     ("get",    "/accounts/login/", None,                                200, "/", "/", "/", 200),  # signed in: sent home
+    ("get",    "/accounts/login/code/", None,                           "/accounts/login/", "/", "/", "/", "/accounts/login/"),  # no password given: nothing to verify
+    ("post",   "/accounts/login/code/", {"code": "123456"},             "/accounts/login/", "/", "/", "/", "/accounts/login/"),
     ("get",    "/accounts/logout/", None,                               405, 405, 405, 405, 405),  # POST only (CSRF)
     ("post",   "/accounts/logout/", {},                                 "/", "/", "/", "/", "/"),
     ("get",    "/accounts/password/reset/", None,                       200, 200, 200, 200, 200),

@@ -5,6 +5,7 @@ import secrets
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 MANAGE = str(settings.BASE_DIR / "manage.py")
@@ -111,6 +112,48 @@ def test_production_settings_values():
     )
 
 
+@pytest.mark.parametrize(
+    "environment,expected",
+    [({}, "1"), ({"TRUSTED_PROXY_COUNT": "0"}, "0"), ({"TRUSTED_PROXY_COUNT": "2"}, "2")],
+)
+def test_production_trusts_one_proxy_unless_told_otherwise(environment, expected):
+    # Behind nginx with 0 every client would share nginx's address (throttling, objection limit).
+    code = "from django.conf import settings as s; print(s.TRUSTED_PROXY_COUNT)"
+    r = run_manage(
+        "shell",
+        "-c",
+        code,
+        SECRET_KEY=production_secret(),
+        ALLOWED_HOSTS="awards.example.org",
+        **environment,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == expected
+
+
+def test_production_requires_two_factor_of_every_staff_account():
+    code = (
+        "from django.conf import settings as s; "
+        "from accounts.models import User; "
+        "from accounts.two_factor.policy import two_factor_required; "
+        "demo = User(username='demo-admin', role='admin', is_staff=True); "
+        "print(s.OTP_REQUIRED_FOR_STAFF, s.DEMO_DATA_ALLOWED, two_factor_required(demo), "
+        "'django_otp.middleware.OTPMiddleware' in s.MIDDLEWARE)"
+    )
+    r = run_manage(
+        "shell",
+        "-c",
+        code,
+        SECRET_KEY=production_secret(),
+        ALLOWED_HOSTS="awards.example.org",
+        OTP_REQUIRED_FOR_STAFF="false",  # not read from the environment
+    )
+    assert r.returncode == 0, r.stderr
+    # On, and the demo administrator's name exempts nobody.
+    assert r.stdout.strip().splitlines()[-1] == "True False True True"
+
+
 def test_test_settings_are_the_embedded_default():
     assert settings.DEMO_DATA_ALLOWED
     assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.OTP_REQUIRED_FOR_STAFF is False

@@ -16,7 +16,7 @@ from accounts.permissions import administrator_required
 from common.forms import ReasonForm, validate_sane_datetime
 from common.spreadsheets import safe_row, sheet_title
 from common.timefmt import local_datetime
-from reform_cases.models import Campaign, Case, CaseStatus, FormalCheckAction
+from reform_cases.models import Attachment, Campaign, Case, CaseStatus, FormalCheckAction
 from reform_cases.publication import rules as publication_rules
 from reform_cases.publication.exports import XLSX_TYPE
 from reform_cases.submission import rules as submission_rules
@@ -122,6 +122,9 @@ def formal_check_case_detail(request, pk):
             "formal_checkable": case.status == CaseStatus.SUBMITTED and formal_check,
             "closable": case.status in (CaseStatus.SUBMITTED, CaseStatus.RETURNED) and formal_check,
             "correctable": publication_rules.can_correct_case(request.user, case),
+            "co_organisation_conflicts": case_selectors.co_organisation_conflicts(case),
+            "can_hide_attachments": submission_rules.can_hide_attachments(request.user, case),
+            "show_visibility": True,
         },
     )
 
@@ -180,6 +183,37 @@ def case_return(request, pk):
 @require_POST
 def case_ineligible(request, pk):
     return _decide(request, pk, FormalCheckAction.INELIGIBLE)
+
+
+@administrator_required
+@require_POST
+def attachment_visibility(request, pk, attachment_pk):
+    """Hide a file from the experts (hidden=1), or show it to them again (hidden=0)."""
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("case"), pk=attachment_pk, case_id=pk
+    )
+    hidden = request.POST.get("hidden")
+    if hidden not in ("0", "1"):
+        messages.error(request, _("请选择对专家隐藏或显示该附件。"))
+        return redirect("manage:case-detail", pk=pk)
+    try:
+        submission_services.set_attachment_hidden(
+            attachment=attachment, by=request.user, hidden=hidden == "1"
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if hidden == "1":
+            messages.success(
+                request,
+                _("附件“%(name)s”已对专家隐藏。") % {"name": attachment.original_name},
+            )
+        else:
+            messages.success(
+                request,
+                _("附件“%(name)s”已恢复对专家显示。") % {"name": attachment.original_name},
+            )
+    return redirect("manage:case-detail", pk=pk)
 
 
 @administrator_required

@@ -1,7 +1,6 @@
 """The organising office's pages for completing historical results from a file."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -47,22 +46,21 @@ def _preview(request, rows, filename, token):
 @administrator_required
 @require_POST
 def results_import_apply(request):
-    stored = import_session.take(request, SESSION_KEY)
-    if stored is None:
-        messages.error(request, _("导入预览已过期,请重新上传文件。"))
-        return redirect("manage:results-import")
-    # Check again: the database may have changed since the preview.
-    plan = plan_import([(line, row) for line, row in stored["rows"]])
-    if not plan.ok:
-        return _preview(request, stored["rows"], stored["filename"], stored["token"])
-    try:
-        counts = publication_results_import.apply_import(
+    # The plan is checked again: the database may have changed since the preview.
+    return import_session.apply_step(
+        request,
+        key=SESSION_KEY,
+        plan=plan_import,
+        apply=lambda plan, stored: publication_results_import.apply_import(
             plan=plan, by=request.user, source=stored["filename"]
-        )
-    except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
-        return _preview(request, stored["rows"], stored["filename"], stored["token"])
-    import_session.discard(request, SESSION_KEY)
+        ),
+        preview=_preview,
+        done=_imported,
+        upload_url="manage:results-import",
+    )
+
+
+def _imported(request, counts):
     messages.success(
         request,
         _("导入完成:新增 %(create)d 个,更正 %(update)d 个,未变 %(unchanged)d 个。") % counts,

@@ -71,15 +71,18 @@ def _import_preview(request, rows, filename, token):
 @administrator_required
 @require_POST
 def expert_import_apply(request):
-    stored = import_session.take(request, IMPORT_SESSION_KEY)
-    if stored is None:
-        messages.error(request, _("导入预览已过期,请重新上传文件。"))
-        return redirect("manage:expert-import")
-    plan = plan_expert_import([(line, row) for line, row in stored["rows"]])
-    if not plan.ok:
-        return _import_preview(request, stored["rows"], stored["filename"], stored["token"])
-    created = apply_expert_import(plan=plan, by=request.user)
-    import_session.discard(request, IMPORT_SESSION_KEY)
+    return import_session.apply_step(
+        request,
+        key=IMPORT_SESSION_KEY,
+        plan=plan_expert_import,
+        apply=lambda plan, _stored: apply_expert_import(plan=plan, by=request.user),
+        preview=_import_preview,
+        done=_imported,
+        upload_url="manage:expert-import",
+    )
+
+
+def _imported(request, created):
     messages.success(request, _("已导入 %(n)d 名专家,邀请邮件已发出。") % {"n": len(created)})
     return redirect("manage:experts")
 

@@ -98,12 +98,13 @@ def ranking_page(request, pk):
 @require_POST
 def ranking_compute(request, pk):
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
-    basis = request.POST.get("basis")
+    basis = request.POST.get("basis") or None  # none chosen: the campaign's setting
+    if basis is not None and basis not in RankingBasis.values:
+        messages.error(request, _("请选择有效的排名依据。"))
+        return redirect("manage:ranking", pk=pk)
     try:
         entries = ranking_services.compute_ranking(
-            review_round=review_round,
-            by=request.user,
-            basis=basis if basis in RankingBasis.values else None,
+            review_round=review_round, by=request.user, basis=basis
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

@@ -1,10 +1,11 @@
 """After the submission deadline nothing of a draft changes; a returned case keeps its own."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from common.exceptions import InvalidTransition
 from common.timefmt import local_datetime
@@ -135,3 +136,55 @@ def test_a_returned_case_is_read_only_after_its_own_deadline(campaign, locality,
     case.refresh_from_db()
     with pytest.raises(InvalidTransition, match="修改截止时间"):
         submission_services.update_draft(case=case, by=locality, data={"summary": "晚了。"})
+
+
+# Starting a draft (issue 15): not once the deadline has passed ------------------------------
+
+
+def test_after_the_deadline_no_draft_can_be_started(campaign, locality):
+    assert submission_rules.can_start_draft(locality, campaign)
+    closes = close_submissions(campaign)
+    assert not submission_rules.can_start_draft(locality, campaign)
+    with pytest.raises(InvalidTransition) as caught:
+        submission_services.create_draft(campaign=campaign, by=locality, data={"title": "晚了"})
+    assert caught.value.messages == [
+        f"申报截止时间({local_datetime(closes)})已过,不能再申报新案例。"
+    ]
+    assert not campaign.cases.exists()
+
+
+def test_after_the_deadline_the_pages_offer_no_new_case(client, campaign, draft, locality):
+    client.force_login(locality)
+    new_url = reverse("cases:new")
+    assert f'href="{new_url}"' in client.get(reverse("cases:mine")).content.decode()
+    closes = close_submissions(campaign)
+
+    mine = client.get(reverse("cases:mine")).content.decode()
+    assert f'href="{new_url}"' not in mine
+    assert "申报已截止,不能再申报新案例" in mine
+    page = client.get(new_url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="title"' not in html  # no form to fill in
+    assert f"{campaign.localised_title}的申报已于" in html and "不能再申报新案例" in html
+    with translation.override("zh-hans"):
+        assert formats.date_format(timezone.localtime(closes), "DATETIME_FORMAT") in html
+
+
+def test_a_new_case_form_posted_after_the_deadline_is_refused_and_kept(client, campaign, locality):
+    client.force_login(locality)
+    closes = close_submissions(campaign)
+    response = client.post(
+        reverse("cases:new"),
+        {
+            "title": "截止后才保存",
+            "summary": "截止后写完的简介。",
+            "campaign": campaign.pk,
+            "form_token": str(uuid.uuid4()),
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"申报截止时间({local_datetime(closes)})已过,不能再申报新案例。" in html
+    assert "截止后写完的简介。" in html
+    assert not campaign.cases.exists()

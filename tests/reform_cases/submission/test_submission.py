@@ -2,6 +2,7 @@
 
 import io
 import threading
+import uuid
 from datetime import timedelta
 
 import openpyxl
@@ -146,7 +147,8 @@ def test_text_at_the_limit_is_accepted(locality_client, ready):
 def test_over_long_text_on_a_new_case_creates_nothing(locality_client, campaign):
     typed = "新" * 501
     response = locality_client.post(
-        reverse("cases:new"), {"title": "新案例", "summary": typed, "campaign": campaign.pk}
+        reverse("cases:new"),
+        {"title": "新案例", "summary": typed, "campaign": campaign.pk, "form_token": uuid.uuid4()},
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -155,7 +157,9 @@ def test_over_long_text_on_a_new_case_creates_nothing(locality_client, campaign)
 
 
 def test_a_new_draft_may_be_incomplete(locality_client, campaign, locality):
-    response = locality_client.post(reverse("cases:new"), {"title": "只写了标题"})
+    response = locality_client.post(
+        reverse("cases:new"), {"title": "只写了标题", "form_token": uuid.uuid4()}
+    )
     case = Case.objects.get()
     assert response.url == edit_url(case)
     assert case.status == CaseStatus.DRAFT
@@ -197,7 +201,7 @@ def test_submit_names_only_the_missing_attachment_kind(locality_client, campaign
 
 
 def test_save_and_submit_keeps_what_was_typed_when_incomplete(locality_client, draft):
-    data = form_data(title="刚写的标题", summary="刚写的简介", submit="1")
+    data = form_data(title="刚写的标题", summary="刚写的简介", submit="1", edit_version=1)
     response = locality_client.post(edit_url(draft), data)
     assert response.status_code == 302 and response.url == edit_url(draft)
     assert "以下内容缺失" in message_text(response)
@@ -888,7 +892,7 @@ def test_new_case_without_an_open_campaign_says_when_the_next_opens(db, locality
     assert "下一年度评选" in html and shown in html
     assert "更晚的评选" not in html
     # Nor can a draft be posted into a campaign that is not open.
-    locality_client.post(reverse("cases:new"), {"title": "强行申报"})
+    locality_client.post(reverse("cases:new"), {"title": "强行申报", "form_token": uuid.uuid4()})
     assert not Case.objects.exists()
 
 

@@ -5,6 +5,8 @@ object the user may not see is a 404 (never a 403 that confirms it exists); a
 page of another role is a 403; a POST-only page asked with GET is a 405.
 """
 
+import uuid
+
 import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
@@ -79,6 +81,7 @@ GET_MATRIX = [
     *_row("manage:case-accept", {"pk": OWN}, MANAGE_POST_ONLY),
     *_row("manage:case-return", {"pk": OWN}, MANAGE_POST_ONLY),
     *_row("manage:case-ineligible", {"pk": OWN}, MANAGE_POST_ONLY),
+    *_row("manage:attachment-visibility", {"pk": OWN, "attachment_pk": OWN_ATT}, MANAGE_POST_ONLY),
 ]
 
 # POST of every URL that changes something.
@@ -97,6 +100,7 @@ POST_MATRIX = [
     *_row("manage:case-accept", {"pk": OWN}, MANAGE_ACTION),
     *_row("manage:case-return", {"pk": OWN}, MANAGE_ACTION),
     *_row("manage:case-ineligible", {"pk": OWN}, MANAGE_ACTION),
+    *_row("manage:attachment-visibility", {"pk": OWN, "attachment_pk": OWN_ATT}, MANAGE_ACTION),
 ]
 
 
@@ -163,7 +167,7 @@ def _state(world):
     """What a refused request must leave alone."""
     return (
         list(Case.objects.order_by("pk").values_list("pk", "status", "title")),
-        list(Attachment.objects.order_by("pk").values_list("pk", flat=True)),
+        list(Attachment.objects.order_by("pk").values_list("pk", "hidden_from_experts")),
         CaseEvent.objects.count(),
     )
 
@@ -178,14 +182,18 @@ def test_get(world, name, kwargs, role, expected):
 
 
 def _post_data(world, name):
-    if name in ("cases:new", "cases:edit"):
-        return {"title": "改过的标题", "summary": "改过"}
+    if name == "cases:new":
+        return {"title": "新案例的标题", "summary": "新写的", "form_token": uuid.uuid4()}
+    if name == "cases:edit":
+        return {"title": "改过的标题", "summary": "改过", "edit_version": 1}
     if name == "cases:attachment-add":
         return {"kind": AttachmentKind.SUPPORTING, "file": pdf("佐证.pdf")}
     if name == "manage:submissions-bulk":
         return {"action": "accept", "cases": [world.own_case.pk]}
     if name in ("manage:case-return", "manage:case-ineligible", "cases:withdraw"):
         return {"reason": "理由"}
+    if name == "manage:attachment-visibility":
+        return {"hidden": "1"}
     return {}
 
 
@@ -257,6 +265,28 @@ def test_expert_rules_widen_nothing_but_the_assignment(world):
     assigned = world.client("assigned_expert")
     url = reverse("cases:attachment", kwargs={"attachment_pk": world.other_att.pk})
     assert assigned.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "role,expected",
+    [
+        ("anonymous", LOGIN),
+        ("locality", 200),
+        ("other_locality", 404),
+        ("assigned_expert", 404),  # the case is theirs to review, this file is not
+        ("other_expert", 404),
+        ("administrator", 200),
+    ],
+)
+def test_a_file_hidden_from_experts(world, role, expected):
+    Attachment.objects.filter(pk=world.own_att.pk).update(hidden_from_experts=True)
+    url = reverse("cases:attachment", kwargs={"attachment_pk": world.own_att.pk})
+    response = world.client(role).get(url)
+    _check(response, expected, url)
+    if response.status_code == 200:
+        assert b"".join(response.streaming_content) == PDF
+    logged = AttachmentDownload.objects.values_list("user_id", flat=True)
+    assert list(logged) == ([world.users[role].pk] if expected == 200 else [])
 
 
 def test_without_any_rule_an_expert_sees_no_file(world, monkeypatch):

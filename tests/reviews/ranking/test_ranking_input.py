@@ -72,3 +72,20 @@ def test_over_long_override_reason_is_refused_not_cut(scene, office_client):
     assert not TierOverride.objects.exists()
     entry.refresh_from_db()
     assert entry.final_tier == campaign.best
+
+
+@pytest.mark.parametrize("typed", ["甲\x00乙", "abc", "=1+1"])
+def test_compute_with_a_basis_that_does_not_exist_is_refused_with_a_message(
+    scene, office_client, typed
+):
+    _campaign, round, _entry = scene
+    before = list(round.ranking.values_list("pk", "computed_at"))
+
+    r = office_client.post(
+        reverse("manage:ranking-compute", kwargs={"pk": round.pk}), {"basis": typed}
+    )
+
+    assert r.status_code == 302
+    assert "请选择有效的排名依据。" in message_text(r)
+    assert list(round.ranking.values_list("pk", "computed_at")) == before
+    assert not round.events.filter(kind=RoundEventKind.RANKING_COMPUTED).exists()

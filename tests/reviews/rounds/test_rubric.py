@@ -146,3 +146,47 @@ def test_criterion_with_a_written_comment_is_not_deleted(desk, office_client):
     assert "群众获得感" in message_text(response) and "评语" in message_text(response)
     assert list(desk.campaign.criteria.all()) == [c1, c2, c3]
     assert Score.objects.get(criterion=c3).comment == "需要补充满意度调查数据"
+
+
+# --- names are unique in a campaign (found by the hostile-input crawl) ---------------------------
+
+
+def _with_new_rows(data, criteria, *names):
+    """`data` with new rows named `names` after the criteria's rows."""
+    n = len(criteria)
+    data["criteria-TOTAL_FORMS"] = str(n + len(names))
+    for i, name in enumerate(names, start=n):
+        data |= {
+            f"criteria-{i}-order": str(i + 1),
+            f"criteria-{i}-name": name,
+            f"criteria-{i}-description": "",
+            f"criteria-{i}-max_score": "10",
+            f"criteria-{i}-weight": "1",
+        }
+    return data
+
+
+@pytest.mark.parametrize("names", [("创新性",), ("协同性", "协同性")])
+def test_a_name_twice_in_the_rubric_is_refused_with_a_message(desk, office_client, names):
+    # Within the posted rows Django's own formset check finds it ("重复的数据").
+    url = reverse("manage:rubric", kwargs={"pk": desk.campaign.pk})
+    before = _rubric(desk.campaign)
+
+    r = office_client.post(url, _with_new_rows(rubric_post(desk.criteria), desk.criteria, *names))
+
+    assert r.status_code == 200
+    assert "重复数据" in r.content.decode()
+    assert _rubric(desk.campaign) == before
+
+
+def test_a_forged_count_of_saved_rows_is_refused_not_a_server_error(desk, office_client):
+    # With INITIAL_FORMS at 0 every posted row counts as new, named like the saved ones.
+    url = reverse("manage:rubric", kwargs={"pk": desk.campaign.pk})
+    data = rubric_post(desk.criteria) | {"criteria-INITIAL_FORMS": "0"}
+    before = _rubric(desk.campaign)
+
+    r = office_client.post(url, data)
+
+    assert r.status_code == 200
+    assert "已有名为“创新性”的评分指标" in r.content.decode()
+    assert _rubric(desk.campaign) == before
