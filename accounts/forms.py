@@ -15,11 +15,14 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 class OrganisationChoiceField(ModelChoiceField):
+    """One organisation among some 120, with a type-to-search box (static/js/forms.js)."""
+
     def __init__(self, **kwargs):
         kwargs.setdefault(
             "queryset",
             Organisation.objects.select_related("parent").order_by("parent__name", "name"),
         )
+        kwargs.setdefault("widget", forms.Select(attrs={"data-searchable": "1"}))
         super().__init__(**kwargs)
 
     def label_from_instance(self, obj):

@@ -2,13 +2,26 @@
 and every signed-in user (/accounts/, /notifications/, shared downloads)."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from reform_cases.urls import locality as locality_urls
 from reform_cases.urls import public as public_urls
 from reform_cases.urls import signed_in as signed_in_urls
+
+
+class FaviconRedirect(RedirectView):
+    """/favicon.ico → the static SVG icon (its hashed name in production, so read per request)."""
+
+    permanent = False
+    http_method_names = ["get", "head"]
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("favicon.svg")
+
 
 # /cases/<id>/ is public, /cases/mine/ the locality's, /cases/attachments/ shared.
 case_patterns = (
@@ -28,5 +41,7 @@ urlpatterns = [
     # Choosing a language changes nothing but a cookie; exempting it from CSRF
     # lets public pages be cached whole, without a per-visitor token.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
+    # Browsers ask for /favicon.ico whatever the page links: send them to the static icon.
+    path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),
     path("admin/", admin.site.urls),
 ]

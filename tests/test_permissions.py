@@ -36,6 +36,8 @@ EVERYONE_404 = [
 MATRIX = (
     [(name, kwargs, role, 200) for name, kwargs in EVERYONE_200 for role in ROLES]
     + [(name, kwargs, role, 404) for name, kwargs in EVERYONE_404 for role in ROLES]
+    # /favicon.ico sends every browser to the static icon.
+    + [("favicon", {}, role, 302) for role in ROLES]
     + [
         # url name,                     kwargs, role,             expected
         ("manage:results-import", {}, "anonymous", LOGIN),

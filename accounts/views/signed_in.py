@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from accounts.forms import LoginForm, NotifyingPasswordResetForm
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.services import accept_invitation
 from accounts.tokens import invitation_token
 from accounts.two_factor import pending
@@ -46,6 +46,21 @@ from common.exceptions import InvalidTransition
 
 ENROL_KEY = "two_factor_enrol_key"  # the secret being enrolled, kept server-side until confirmed
 
+# Where each role lands after log-in when no ?next= says otherwise.
+LANDING_PAGES = {
+    Role.ADMINISTRATOR: "manage:dashboard",
+    Role.EXPERT: "reviews:workspace",
+    Role.LOCALITY: "cases:mine",
+}
+
+
+def landing_url(user) -> str:
+    """The page `user` starts from after log-in: their role's own pages, else the home page."""
+    if getattr(user, "is_administrator", False):
+        return reverse(LANDING_PAGES[Role.ADMINISTRATOR])
+    name = LANDING_PAGES.get(getattr(user, "role", ""))
+    return reverse(name) if name else resolve_url(settings.LOGIN_REDIRECT_URL)
+
 
 def _with_submit(form, label):
     form.helper = FormHelper()
@@ -59,9 +74,15 @@ class LoginView(auth_views.LoginView):
     template_name = "signed_in/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+    _landing_user = None  # the user whose password was just accepted, before log-in
+
+    def get_default_redirect_url(self):
+        """Without ?next=: the role's own pages (/manage/, /review/, /cases/mine/)."""
+        return landing_url(self._landing_user or self.request.user)
 
     def form_valid(self, form):
         user = form.get_user()
+        self._landing_user = user
         if not has_two_factor(user):
             return super().form_valid(form)
         # Not signed in yet: the user waits in the session for the code.
@@ -91,7 +112,8 @@ def login_code(request):
     """
     signed_in = request.user.is_authenticated
     if signed_in:
-        user, next_url = request.user, _next_url(request)
+        user = request.user
+        next_url = _next_url(request, fallback=landing_url(user))
         if user.is_verified() or not has_two_factor(user):
             return redirect(next_url)
     else:

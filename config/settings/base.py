@@ -204,6 +204,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# With Redis, sessions are read from the cache (written to both): one query less on every
+# signed-in request (bench/deadline.py). Never with local memory, which each worker keeps
+# for itself: a session ended in one worker would live on in another's copy.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 RESULTS_CACHE_SECONDS = env.int("RESULTS_CACHE_SECONDS", default=24 * 3600)
 # With Redis, each worker re-reads the results generation at most this often (seconds);
 # 0 reads it on every request. Local memory needs no memo.
@@ -235,7 +243,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # A 403 or 404 is one warning line without a traceback (common/log_filters.py); Django's
+    # own console handler on "django" is dropped so that, with DEBUG on, nothing prints twice
+    # (records reach the root's handler).
+    "filters": {"client_errors": {"()": "common.log_filters.ClientErrorsWithoutTraceback"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.request": {"filters": ["client_errors"]},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
 
 SITE_NAME = _("改革创新实践案例评选")

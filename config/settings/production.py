@@ -12,6 +12,13 @@ SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY or SECRET_KEY.startswith("embedded-default"):
     raise ImproperlyConfigured("SECRET_KEY must be set for production.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# Links read outside the site (invitations, password resets, "打开" in e-mails, exports) are
+# built from SITE_URL: the embedded default would send people to 127.0.0.1.
+SITE_URL = env("SITE_URL", default="")
+if not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "SITE_URL must be set for production, e.g. https://awards.example.org"
+    )
 
 # TLS ends at the reverse proxy, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -75,6 +75,12 @@ class TierForm(forms.ModelForm):
         fields = ["order", "code", "name", "name_en", "quota"]
         widgets = {"order": forms.NumberInput(attrs={"min": 1, "style": "max-width:6rem"})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The table's column headings are the only visible labels: name each input too.
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", field.label)
+
 
 class BaseTierFormSet(forms.BaseInlineFormSet):
     def validate_unique(self):
@@ -127,6 +133,17 @@ class BaseTierFormSet(forms.BaseInlineFormSet):
 
 TierFormSet = forms.inlineformset_factory(
     Campaign, Tier, form=TierForm, formset=BaseTierFormSet, extra=1, can_delete=True
+)
+# A new campaign is usually given all its tiers at once: three blank rows without JavaScript
+# (static/js/forms.js adds more from the formset's empty form with "添加一行").
+NEW_CAMPAIGN_TIER_ROWS = 3
+NewCampaignTierFormSet = forms.inlineformset_factory(
+    Campaign,
+    Tier,
+    form=TierForm,
+    formset=BaseTierFormSet,
+    extra=NEW_CAMPAIGN_TIER_ROWS,
+    can_delete=True,
 )
 
 

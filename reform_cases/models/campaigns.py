@@ -263,6 +263,8 @@ class CampaignEventKind(models.TextChoices):
     FILE_REMOVED = "file_removed", _("删除模板文件")
     RUBRIC_CHANGED = "rubric_changed", _("修改评分指标")
     PANEL_SAVED = "panel_saved", _("保存评审组")
+    NOTICE_EXTENDED = "notice_extended", _("延长公示期")
+    NOTICE_SHORTENED = "notice_shortened", _("缩短公示期")
 
 
 class CampaignEvent(models.Model):

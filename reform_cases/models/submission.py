@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation, OrganisationKind
 from reform_cases.models.campaigns import (
@@ -207,12 +208,14 @@ class Case(models.Model):
 
 class CaseEventKind(models.TextChoices):
     CREATED = "created", _("创建草稿")
-    SUBMITTED = "submitted", _("提交")
+    # An event is what happened ("Submitted"); the same Chinese on a button is what to do
+    # ("Submit"): the "event" context lets English tell them apart.
+    SUBMITTED = "submitted", pgettext_lazy("event", "提交")
     RESUBMITTED = "resubmitted", _("修改后重新提交")
-    RETURNED = "returned", _("退回修改")
-    ACCEPTED = "accepted", _("受理")
-    INELIGIBLE = "ineligible", _("不予受理")
-    WITHDRAWN = "withdrawn", _("撤回")
+    RETURNED = "returned", pgettext_lazy("event", "退回修改")
+    ACCEPTED = "accepted", pgettext_lazy("event", "受理")
+    INELIGIBLE = "ineligible", pgettext_lazy("event", "不予受理")
+    WITHDRAWN = "withdrawn", pgettext_lazy("event", "撤回")
     CORRECTED = "corrected", _("更正")
     IMPORTED = "imported", _("导入")
     ATTACHMENT_HIDDEN = "attachment_hidden", _("附件对专家隐藏")

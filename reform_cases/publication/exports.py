@@ -1,7 +1,7 @@
 """The public list as CSV (UTF-8 with BOM, so Excel reads Chinese) and XLSX.
 
 Columns follow the published results format, so an export can be imported
-again; a last column links to the case page. Text cells go through
+again; a last column links to the case page (absolute, from SITE_URL). Text cells go through
 `common.spreadsheets.safe_cell` (no formula injection); the importer undoes it.
 """
 
@@ -11,6 +11,7 @@ import io
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 
+from common.links import absolute_url
 from common.spreadsheets import safe_row, sheet_title
 
 HEADER = ["year", "tier", "title", "units", "region", "field", "evidence", "url"]
@@ -30,7 +31,7 @@ def export_rows(campaign, cases):
                 case.region.name if case.region else "",
                 case.field.name if case.field else "",
                 case.evidence,
-                reverse("cases:detail", kwargs={"pk": case.pk}),
+                absolute_url(reverse("cases:detail", kwargs={"pk": case.pk})),
             ]
         )
 

@@ -1,9 +1,11 @@
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import form_helper
+from common.forms import ShanghaiDateTimeField, form_helper
 from reform_cases.models import ObjectionStatus
+from reform_cases.publication.services import NOTICE_DAYS, notice_end
 
 
 class ResultsImportForm(forms.Form):
@@ -83,3 +85,63 @@ class CorrectionForm(forms.Form):
     reason = forms.CharField(
         label=_("更正理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class NoticePeriodForm(forms.Form):
+    """The notice period: a number of calendar days (ending at 17:00 Beijing time on the last
+    day) or an end time; an end time typed wins. `cleaned_data["ends_at"]` is the end."""
+
+    days = forms.IntegerField(
+        label=_("公示天数"),
+        min_value=1,
+        max_value=60,
+        required=False,
+        initial=NOTICE_DAYS,
+        help_text=_("按自然日计算,今天为第一天,最后一天北京时间 17:00 结束。"),
+    )
+    ends_at = ShanghaiDateTimeField(
+        label=_("或公示截止时间"), required=False, help_text=_("填写后以此为准(北京时间)。")
+    )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if data.get("ends_at") is None:
+            if not data.get("days"):
+                raise forms.ValidationError(_("请填写公示天数或公示截止时间。"))
+            data["ends_at"] = notice_end(days=data["days"])
+        if data["ends_at"] <= timezone.now():
+            self.add_error(
+                "ends_at" if self.data.get("ends_at") else "days",
+                _("公示截止时间必须晚于现在。"),
+            )
+        return data
+
+
+class NoticeChangeForm(forms.Form):
+    """A running notice's new end, with the reason shown on the public page."""
+
+    ends_at = ShanghaiDateTimeField(label=_("新的公示截止时间"))
+    reason = forms.CharField(
+        label=_("调整理由"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1000}),
+        help_text=_("将在结果页公开。"),
+    )
+
+
+class PublishForm(forms.Form):
+    """发布评选结果: the announcement date shown with the results (today by default)."""
+
+    announced_on = forms.DateField(
+        label=_("揭晓日期"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("显示在结果页、首页和开放数据中。"),
+    )
+
+    def clean_announced_on(self):
+        value = self.cleaned_data["announced_on"]
+        if not 2000 <= value.year <= 2100:
+            raise forms.ValidationError(_("请填写有效的日期。"))
+        return value

@@ -66,7 +66,11 @@ def build_content(campaign: Campaign, *, version: int, previous: str, reason: st
     published = published_list(campaign)
     content = {
         "format": FORMAT,
-        "campaign": {"year": campaign.year, "title": campaign.title},
+        "campaign": {
+            "year": campaign.year,
+            "title": campaign.title,
+            "announced_on": campaign.announced_on.isoformat() if campaign.announced_on else None,
+        },
         "version": version,
         "previous_sha256": previous or None,
         "frozen_at": timezone.now().replace(microsecond=0),

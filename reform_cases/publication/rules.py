@@ -2,10 +2,12 @@
 
 During the public notice (公示) a tier changes only through an upheld objection, answered
 in writing; the texts of a case (title, summary) may be corrected, on record. After
-publication any published fact may be corrected, on record and listed publicly.
+publication any published fact may be corrected, on record and listed publicly. While the
+notice runs its end may be moved (longer or shorter), with a written reason, shown publicly.
 """
 
 import rules
+from django.utils import timezone
 
 from reform_cases.campaigns.rules import is_in_notice, is_office
 from reform_cases.models import CampaignStatus, Case
@@ -26,12 +28,24 @@ def objections_are_answerable(user, campaign) -> bool:
     return campaign.status in (CampaignStatus.NOTICE, CampaignStatus.PUBLISHED)
 
 
+@rules.predicate
+def notice_is_running(user, campaign) -> bool:
+    """On notice and its end not yet reached: once it has ended, it can only be published."""
+    return (
+        campaign.status == CampaignStatus.NOTICE
+        and campaign.notice_ends_at is not None
+        and timezone.now() < campaign.notice_ends_at
+    )
+
+
 can_correct_case = is_office & case_is_public
 can_correct_award = is_office & case_is_published
 can_answer_objection = is_office & objections_are_answerable
 can_publish_results = is_office & is_in_notice
+can_change_notice_period = is_office & notice_is_running
 
 rules.add_rule("can_correct_case", can_correct_case)
 rules.add_rule("can_correct_award", can_correct_award)
 rules.add_rule("can_answer_objection", can_answer_objection)
 rules.add_rule("can_publish_results", can_publish_results)
+rules.add_rule("can_change_notice_period", can_change_notice_period)

@@ -1,21 +1,29 @@
-"""Reads shared by the public pages, the exports, the statistics and the open data."""
+"""Reads shared by the public pages, the exports, the statistics and the open data, and
+the numbers the office's confirmation pages show before an irreversible step."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
-from accounts.models import Organisation
+from accounts.models import Organisation, Role, User
+from common.lists import join_list
 from reform_cases.models import (
     PUBLIC_OUTCOMES,
     Campaign,
+    CampaignEvent,
+    CampaignEventKind,
     CampaignStatus,
     Case,
     CaseOutcome,
+    CaseStatus,
     Correction,
     Field,
     ResultsManifest,
     Tier,
 )
+
+NOTICE_CHANGE_KINDS = (CampaignEventKind.NOTICE_EXTENDED, CampaignEventKind.NOTICE_SHORTENED)
 
 
 @dataclass
@@ -40,6 +48,7 @@ class ResultsPage:
     fields: list
     filtered: bool
     manifests: list = field(default_factory=list)  # newest first
+    notice_change: "NoticeChange | None" = None  # the latest change of a running notice
 
     @property
     def manifest(self) -> dict | None:
@@ -106,7 +115,7 @@ def case_meta_line(case) -> str:
     """'Units · region · field' for one row, computed once instead of in the template."""
     units = [case.organisation] if case.organisation else []
     units += list(case.co_organisations.all())
-    parts = ["、".join(u.name for u in units)] if units else []
+    parts = [join_list(u.name for u in units)] if units else []
     if case.region:
         parts.append(case.region.name)
     if case.field:
@@ -161,7 +170,136 @@ def results_page(campaign, filtered_cases, *, filtered: bool) -> ResultsPage:
             .order_by("-version")
             .values("version", "sha256", "reason", "created_at")
         ),
+        notice_change=latest_notice_change(campaign),
     )
+
+
+# --- a change of the notice period -------------------------------------------------------
+
+
+@dataclass
+class NoticeChange:
+    """The latest change of a running notice's end, as the public page shows it."""
+
+    extended: bool
+    ends_at: datetime
+    reason: str
+
+
+def notice_change_note(old: str, new: str, reason: str) -> str:
+    """The event's note: 'old → new' on the first line, the reason (verbatim) after it."""
+    return f"{old} → {new}\n{reason}"
+
+
+def latest_notice_change(campaign) -> NoticeChange | None:
+    """None unless the campaign is on notice and its end was changed (one query then)."""
+    if campaign.status != CampaignStatus.NOTICE or campaign.notice_ends_at is None:
+        return None
+    event = (
+        CampaignEvent.objects.filter(campaign=campaign, kind__in=NOTICE_CHANGE_KINDS)
+        .order_by("-at", "-pk")
+        .only("kind", "note")
+        .first()
+    )
+    if event is None:
+        return None
+    return NoticeChange(
+        extended=event.kind == CampaignEventKind.NOTICE_EXTENDED,
+        ends_at=campaign.notice_ends_at,
+        reason=event.note.partition("\n")[2],
+    )
+
+
+# --- what an irreversible step will do, in numbers ---------------------------------------
+
+
+@dataclass
+class Impact:
+    """What the office confirms: how many cases in each tier, and who will be notified."""
+
+    rows: list[tuple[str, int]]  # (tier or outcome label, number of cases), in tier order
+    not_awarded: int
+    organisations: int  # organisations whose members will be notified
+    experts: int  # experts who will be notified
+    recipients: int  # every recipient (accounts) of the notifications
+
+    @property
+    def awarded(self) -> int:
+        return sum(n for _label, n in self.rows)
+
+
+def recipients_impact(rows, not_awarded, recipients) -> Impact:
+    users = list(recipients)
+    return Impact(
+        rows=rows,
+        not_awarded=not_awarded,
+        organisations=len(
+            {u.organisation_id for u in users if u.role == Role.LOCALITY and u.organisation_id}
+        ),
+        experts=sum(1 for u in users if u.role == Role.EXPERT),
+        recipients=len(users),
+    )
+
+
+def outcome_recipients(campaign) -> list[tuple[Case, list[User]]]:
+    """Each accepted case of `campaign` with the active locality accounts of its organisation:
+    the recipients of its outcome when the results are published (two queries)."""
+    cases = list(
+        Case.objects.filter(
+            campaign=campaign, status=CaseStatus.ACCEPTED, organisation__isnull=False
+        )
+        .select_related("tier", "organisation")
+        .order_by("organisation_id", "pk")
+    )
+    members: dict[int, list[User]] = {}
+    for user in User.objects.filter(
+        role=Role.LOCALITY,
+        is_active=True,
+        organisation_id__in={case.organisation_id for case in cases},
+    ).order_by("pk"):
+        members.setdefault(user.organisation_id, []).append(user)
+    return [(case, members.get(case.organisation_id, [])) for case in cases]
+
+
+def _tier_rows(tiers, tier_of: list[tuple[Tier | None, str]]) -> tuple[list, int]:
+    """Counts per tier (every tier of the campaign, in order), 'selected' and not awarded."""
+    counts = {t.pk: 0 for t in tiers}
+    selected = not_awarded = 0
+    for tier, outcome in tier_of:
+        if tier is not None:
+            counts[tier.pk] = counts.get(tier.pk, 0) + 1
+        elif outcome == CaseOutcome.SELECTED:
+            selected += 1
+        else:
+            not_awarded += 1
+    rows = [(t.localised_name, counts[t.pk]) for t in tiers]
+    if selected:
+        rows.append((str(CaseOutcome.SELECTED.label), selected))
+    return rows, not_awarded
+
+
+def publication_impact(campaign) -> Impact:
+    """What `publish_results` will publish and whom it will notify (its own recipients)."""
+    tiers = list(campaign.tiers.order_by("order"))
+    notices = outcome_recipients(campaign)
+    rows, not_awarded = _tier_rows(tiers, [(case.tier, case.outcome) for case, _u in notices])
+    recipients = {u.pk: u for _case, users in notices for u in users}
+    return recipients_impact(rows, not_awarded, recipients.values())
+
+
+def notice_impact(campaign, outcomes: dict) -> Impact:
+    """What `open_public_notice` will put on notice given `outcomes` ({case id: (tier, rank,
+    score)}); the notice itself notifies no one (the list is public on the results page)."""
+    tiers = list(campaign.tiers.order_by("order"))
+    accepted = Case.objects.filter(campaign=campaign, status=CaseStatus.ACCEPTED).values_list(
+        "pk", flat=True
+    )
+    tier_of = []
+    for pk in accepted:
+        tier = outcomes.get(pk, (None, None, None))[0]
+        tier_of.append((tier, CaseOutcome.AWARDED if tier else CaseOutcome.NOT_AWARDED))
+    rows, not_awarded = _tier_rows(tiers, tier_of)
+    return recipients_impact(rows, not_awarded, [])
 
 
 def home_overview(campaign) -> list[TierSection]:
@@ -265,3 +403,42 @@ def open_data(campaign, base_url: str) -> dict:
         "complete": all(counts.get(t.pk, 0) >= t.quota for t in campaign.tiers.all()),
         "cases": items,
     }
+
+
+# --- a locality's own outcome ----------------------------------------------------------
+
+
+@dataclass
+class OwnOutcome:
+    """What a locality reads of its own case: the proposed tier during the notice, the tier
+    and rank once published."""
+
+    on_notice: bool
+    label: str  # the tier's name, or the outcome (入选 / 不获奖)
+    awarded: bool
+    rank: int | None  # the published rank, after publication only
+    notice_ends_at: datetime | None
+
+
+def own_outcome(case) -> OwnOutcome | None:
+    """None before the notice: nothing of the ranking shows until it is public.
+
+    Reads only `case`, its `campaign` and its `tier` (select_related them for a list).
+    """
+    campaign = case.campaign
+    if case.status != CaseStatus.ACCEPTED or campaign.status not in (
+        CampaignStatus.NOTICE,
+        CampaignStatus.PUBLISHED,
+    ):
+        return None
+    if case.outcome == CaseOutcome.PENDING:
+        return None
+    published = campaign.status == CampaignStatus.PUBLISHED
+    awarded = case.outcome in PUBLIC_OUTCOMES
+    return OwnOutcome(
+        on_notice=not published,
+        label=case.award_label,
+        awarded=awarded,
+        rank=case.rank if published and awarded else None,
+        notice_ends_at=None if published else campaign.notice_ends_at,
+    )

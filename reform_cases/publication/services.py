@@ -4,7 +4,8 @@ The ranking lives in `reviews`; its `publish_notice_from_ranking` hands this mod
 outcome of every case (`open_public_notice`), so this app never imports `reviews`.
 """
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -29,6 +30,8 @@ from reform_cases.campaigns.services import complete_owned_transition
 from reform_cases.filetypes import check_upload, safe_filename
 from reform_cases.models import (
     Campaign,
+    CampaignEvent,
+    CampaignEventKind,
     CampaignStatus,
     Case,
     CaseEvent,
@@ -40,13 +43,67 @@ from reform_cases.models import (
     ObjectionStatus,
     normalise_title,
 )
+from reform_cases.models.publication import CORRECTION_LABELS
+from reform_cases.models.submission import award_label
 from reform_cases.publication import manifest
 from reform_cases.publication import rules as publication_rules
 from reform_cases.publication.cache import invalidate_public_results
+from reform_cases.publication.selectors import notice_change_note, outcome_recipients
 
 OBJECTIONS_PER_IP_PER_DAY = 5
 # The same objection sent again within this time (a double click, a resent form) is the same one.
 DUPLICATE_OBJECTION_WINDOW = timedelta(minutes=10)
+
+# A notice is entered in calendar days and ends at 17:00 Beijing time on its last day.
+NOTICE_DAYS = 7
+NOTICE_ENDS_AT = time(17, 0)
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def notice_end(*, days: int, start: datetime | None = None) -> datetime:
+    """17:00 Beijing time on the last of `days` calendar days, the day of `start` (now) the first.
+
+    A seven-day notice opened on Monday 1 June ends on Sunday 7 June at 17:00.
+    """
+    first = timezone.localtime(start or timezone.now(), BEIJING).date()
+    return datetime.combine(first + timedelta(days=days - 1), NOTICE_ENDS_AT, tzinfo=BEIJING)
+
+
+@transaction.atomic
+def change_notice_period(*, campaign: Campaign, by, ends_at: datetime, reason: str) -> Campaign:
+    """Extend or shorten a running notice, with a written reason shown on the public page.
+
+    Only while the notice runs (its end not reached) and to an end later than now; recorded
+    as a campaign event (who, when, old → new end, why).
+    """
+    campaign_rules.require_office(by)
+    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
+    campaign_rules.require(
+        publication_rules.can_change_notice_period,
+        by,
+        campaign,
+        _("只有公示期内才能调整公示期。"),
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写调整公示期的理由。")})
+    if ends_at is None or ends_at <= timezone.now():
+        raise ValidationError({"ends_at": _("新的公示截止时间必须晚于现在。")})
+    old = campaign.notice_ends_at
+    if ends_at == old:
+        raise ValidationError({"ends_at": _("新的公示截止时间与原定时间相同。")})
+    campaign.notice_ends_at = ends_at
+    campaign.save(update_fields=["notice_ends_at", "updated_at"])
+    CampaignEvent.objects.create(
+        campaign=campaign,
+        actor=by,
+        kind=CampaignEventKind.NOTICE_EXTENDED
+        if ends_at > old
+        else CampaignEventKind.NOTICE_SHORTENED,
+        note=notice_change_note(local_datetime(old), local_datetime(ends_at), reason),
+    )
+    transaction.on_commit(invalidate_public_results)
+    return campaign
 
 
 @transaction.atomic
@@ -220,40 +277,42 @@ def erase_objector_data(*, objection: Objection, by) -> Objection:
     return objection
 
 
+def publish_refusal(by, campaign: Campaign) -> str:
+    """Why the results of `campaign` cannot be published now ('' when they can)."""
+    if not publication_rules.can_publish_results(by, campaign):
+        return _("只有公示中的评选结果可以发布。")
+    if campaign.notice_ends_at and timezone.now() < campaign.notice_ends_at:
+        return _("公示期至 %(ends)s 结束,结束后才能发布。") % {
+            "ends": local_datetime(campaign.notice_ends_at)
+        }
+    open_count = campaign.objections.filter(status=ObjectionStatus.OPEN).count()
+    if open_count:
+        return _("还有 %(n)d 条异议未答复,答复后才能发布。") % {"n": open_count}
+    return ""
+
+
 @transaction.atomic
-def publish_results(*, campaign: Campaign, by) -> Campaign:
-    """After the notice and every objection answered: publish and tell each locality its outcome."""
+def publish_results(*, campaign: Campaign, by, announced_on: date | None = None) -> Campaign:
+    """After the notice and every objection answered: publish and tell each locality its outcome.
+
+    `announced_on` is the announcement date (揭晓日期) shown with the results; by default
+    the day of publication (Beijing time).
+    """
     if not campaign_rules.is_office(by):
         raise PermissionDenied
     campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
-    if not publication_rules.can_publish_results(by, campaign):
-        raise InvalidTransition(_("只有公示中的评选结果可以发布。"))
-    if campaign.notice_ends_at and timezone.now() < campaign.notice_ends_at:
-        raise InvalidTransition(
-            _("公示期至 %(ends)s 结束,结束后才能发布。")
-            % {"ends": local_datetime(campaign.notice_ends_at)}
-        )
-    open_count = campaign.objections.filter(status=ObjectionStatus.OPEN).count()
-    if open_count:
-        raise InvalidTransition(_("还有 %(n)d 条异议未答复,答复后才能发布。") % {"n": open_count})
+    refusal = publish_refusal(by, campaign)
+    if refusal:
+        raise InvalidTransition(refusal)
     complete_owned_transition(campaign=campaign, by=by, to=CampaignStatus.PUBLISHED)
     campaign.refresh_from_db()
+    campaign.announced_on = announced_on or timezone.localtime(timezone.now(), BEIJING).date()
+    campaign.save(update_fields=["announced_on", "updated_at"])
     manifest.freeze_manifest(campaign=campaign, by=by, reason=_("发布评选结果"))
-    cases = (
-        Case.objects.filter(
-            campaign=campaign, status=CaseStatus.ACCEPTED, organisation__isnull=False
-        )
-        .select_related("tier", "organisation")
-        .order_by("organisation_id", "pk")
-    )
-    members = {}
-    for user in User.objects.filter(
-        role=Role.LOCALITY, is_active=True, organisation_id__in=cases.values("organisation_id")
-    ):
-        members.setdefault(user.organisation_id, []).append(user)
-    for case in cases:
+    # The same recipients the confirmation page counted (selectors.publication_impact).
+    for case, members in outcome_recipients(campaign):
         notify(
-            members.get(case.organisation_id, []),
+            members,
             kind=NotificationKind.CASE_OUTCOME,
             obj=case,
             context={"campaign": campaign, "awarded": case.tier is not None},
@@ -287,6 +346,27 @@ def _display(case: Case, name: str) -> str:
     if name in ("organisation", "region", "field"):
         return getattr(value, "name", str(value))
     return str(value)
+
+
+def correction_preview(case: Case, changes: dict) -> list[tuple[str, str, str]]:
+    """(label, old, new) of each field `correct_case` would change; changes nothing.
+
+    Refuses (ValidationError) a title another case of the campaign has, as `correct_case` would.
+    """
+    rows = []
+    for name, new in changes.items():
+        old_text = _display(case, name)
+        if name == "title" and normalise_title(new or "") != case.title_key:
+            _refuse_duplicate_title(case, new)
+        if name == "award":
+            new_text = award_label(*new)
+        elif name == "co_organisations":
+            new_text = "、".join(o.name for o in new)
+        else:
+            new_text = "" if new is None else getattr(new, "name", str(new))
+        if new_text != old_text:
+            rows.append((str(CORRECTION_LABELS.get(name, name)), old_text, new_text))
+    return rows
 
 
 def _refuse_duplicate_title(case: Case, title) -> None:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, OrganisationKind
+from common.lists import join_list
 from reform_cases.models import CASE_SECTIONS, Campaign, CampaignStatus, Case, CaseStatus, Field
 
 # The fields of the case form, in its order: what two versions of a draft are compared on.
@@ -113,7 +114,7 @@ def _comparable(name, value):
 
 def _shown(name, value) -> str:
     if name == "co_organisations":
-        return "、".join(o.name for o in value)
+        return join_list(o.name for o in value)
     return str(value) if value is not None else ""
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, Role, User
 from common.exceptions import AlreadySubmitted, InvalidTransition
 from common.links import absolute_url
+from common.lists import join_list
 from common.timefmt import local_datetime
 from notifications.models import NotificationKind
 from notifications.services import notify
@@ -96,6 +97,17 @@ def _require_editable(case: Case, by) -> None:
             )
         raise InvalidTransition(_("该评选活动已停止征集,草稿不能再修改。"))
     raise InvalidTransition(_("案例已提交,处于只读状态;退回后才能修改。"))
+
+
+def why_not_editable(case: Case, by) -> str | None:
+    """Why `by` may not change `case` now (the message `update_draft` would refuse with), or None."""
+    try:
+        _require_editable(case, by)
+    except InvalidTransition as exc:
+        return exc.messages[0]
+    except PermissionDenied:
+        return _("您不能修改这个案例。")
+    return None
 
 
 def missing_for_submission(case: Case) -> list[str]:
@@ -264,6 +276,33 @@ def update_draft(
 
 
 @transaction.atomic
+def update_draft_and_attach(
+    *,
+    case: Case,
+    by,
+    data: dict,
+    upload,
+    kind: str,
+    co_organisations=None,
+    expected_version: int | None = None,
+) -> tuple[Case, Attachment]:
+    """The edit page's upload: the typed draft saved, then the file added, in one transaction.
+
+    Each step keeps its own checks (`update_draft`'s version check, then `add_attachment`'s);
+    when either refuses, neither is written, and the page shows again what was typed.
+    """
+    case = update_draft(
+        case=case,
+        by=by,
+        data=data,
+        co_organisations=co_organisations,
+        expected_version=expected_version,
+    )
+    attachment = add_attachment(case=case, by=by, upload=upload, kind=kind)
+    return case, attachment
+
+
+@transaction.atomic
 def submit_case(*, case: Case, by) -> Case:
     """Submit a draft, or resubmit a returned case, after checking everything required."""
     case = _locked(case)
@@ -298,7 +337,7 @@ def submit_case(*, case: Case, by) -> Case:
     if missing:
         raise ValidationError(
             _("还不能提交,以下内容缺失:%(items)s。已填写的内容均已保存。")
-            % {"items": "、".join(missing)}
+            % {"items": join_list(missing)}
         )
     limit = campaign.max_cases_per_organisation
     if kind == CaseEventKind.SUBMITTED and limit:

@@ -9,6 +9,7 @@ case_patterns = [
     path("new/", views.case_new, name="new"),
     path("mine/<int:pk>/", views.case_mine_detail, name="mine-detail"),
     path("mine/<int:pk>/edit/", views.case_edit, name="edit"),
+    path("mine/<int:pk>/autosave/", views.case_autosave, name="autosave"),
     path("mine/<int:pk>/submit/", views.case_submit, name="submit"),
     path("mine/<int:pk>/withdraw/", views.case_withdraw, name="withdraw"),
     path("mine/<int:pk>/attachments/", views.attachment_add, name="attachment-add"),

@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("campaigns/<int:pk>/objections/", publication.objection_list, name="objections"),
     path("campaigns/<int:pk>/publish/", publication.publish, name="publish"),
+    path("campaigns/<int:pk>/notice/", publication.notice_change, name="notice-change"),
     path("objections/<int:pk>/answer/", publication.objection_answer, name="objection-answer"),
     path("objections/<int:pk>/file/", publication.objection_file, name="objection-file"),
     path("cases/<int:pk>/correct/", publication.case_correct, name="case-correct"),

@@ -5,6 +5,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from reform_cases.models import Campaign, Case
 from reviews.models.panels import Panel
@@ -87,13 +88,13 @@ class ReviewRound(models.Model):
 
 
 class RoundEventKind(models.TextChoices):
-    RANKING_COMPUTED = "ranking_computed", _("计算排名")
+    RANKING_COMPUTED = "ranking_computed", pgettext_lazy("event", "计算排名")
     TIE_BREAK_CHANGED = "tie_break_changed", _("调整并列处理")
     BASIS_CHANGED = "basis_changed", _("调整排名依据")
     SHORTLISTED = "shortlisted", _("入围下一轮")
     ASSIGNMENT_REMOVED = "assignment_removed", _("移除评审分配")
-    RANKING_LOCKED = "ranking_locked", _("锁定排名")
-    RANKING_REOPENED = "ranking_reopened", _("重新开放排名")
+    RANKING_LOCKED = "ranking_locked", pgettext_lazy("event", "锁定排名")
+    RANKING_REOPENED = "ranking_reopened", pgettext_lazy("event", "重新开放排名")
     ROUND_SAVED = "round_saved", _("保存轮次设置")
     CASES_ADDED = "cases_added", _("加入评审案例")
     ASSIGNMENTS_CONFIRMED = "assignments_confirmed", _("确认评审分配")

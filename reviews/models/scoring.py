@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from reform_cases.models import Tier
 from reviews.models.assignment import Assignment
@@ -77,7 +78,7 @@ class Score(models.Model):
 
 class ReviewEventKind(models.TextChoices):
     SUBMITTED = "submitted", _("已提交")
-    REOPENED = "reopened", _("重新开放")
+    REOPENED = "reopened", pgettext_lazy("event", "重新开放")
 
 
 class ReviewEvent(models.Model):

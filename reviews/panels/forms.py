@@ -76,7 +76,11 @@ class ExpertProfileForm(forms.ModelForm):
     class Meta:
         model = ExpertProfile
         fields = ["affiliation", "institution", "inside_province", "fields", "max_cases_per_round"]
-        widgets = {"fields": forms.CheckboxSelectMultiple}
+        widgets = {
+            "fields": forms.CheckboxSelectMultiple,
+            # One organisation among some 120: a type-to-search box (static/js/forms.js).
+            "affiliation": forms.Select(attrs={"data-searchable": "1"}),
+        }
         formfield_callback = relation_formfield
 
     def __init__(self, *args, **kwargs):

@@ -17,15 +17,24 @@ def ranking_may_be_computed(user, campaign) -> bool:
     return campaign.status in (CampaignStatus.REVIEWING, CampaignStatus.RANKING)
 
 
+@rules.predicate
+def is_reviewing(user, campaign) -> bool:
+    """The stage before ranking: the ranking page offers the move to it."""
+    return campaign.status == CampaignStatus.REVIEWING
+
+
 can_compute_ranking = is_office & ranking_may_be_computed
 can_change_ranking = is_office & is_ranking
 can_lock_ranking = is_office & is_ranking
 can_open_notice = is_office & is_locked
+# The move itself is the status form's (change_campaign_status, with its checks).
+can_start_ranking = is_office & is_reviewing
 
 rules.add_rule("can_compute_ranking", can_compute_ranking)
 rules.add_rule("can_change_ranking", can_change_ranking)
 rules.add_rule("can_lock_ranking", can_lock_ranking)
 rules.add_rule("can_open_notice", can_open_notice)
+rules.add_rule("can_start_ranking", can_start_ranking)
 
 __all__ = [
     "can_change_ranking",
@@ -33,4 +42,5 @@ __all__ = [
     "can_lock_ranking",
     "can_open_notice",
     "can_reopen_ranking",
+    "can_start_ranking",
 ]

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from common.exceptions import InvalidTransition
+from common.lists import join_list
 from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.campaigns.services import complete_owned_transition
 from reform_cases.models import Campaign, CampaignStatus
@@ -171,7 +172,7 @@ def compute_ranking(
         if kept:
             raise InvalidTransition(
                 _("以下案例已有等次调整记录,不能移出本轮排名:%(cases)s")
-                % {"cases": "、".join(sorted(set(kept)))}
+                % {"cases": join_list(sorted(set(kept)))}
             )
     threshold = float(config.disagreement_threshold)
     stable_from = float(config.stability_threshold)
@@ -364,7 +365,7 @@ def lock_ranking(*, review_round: ReviewRound, by, note: str = "") -> list[tuple
     if pending:
         raise InvalidTransition(
             _("以下案例在等次边界并列,请先决定其等次:%(cases)s")
-            % {"cases": "、".join(e.case.title for e in pending)}
+            % {"cases": join_list(e.case.title for e in pending)}
         )
     complete_owned_transition(
         campaign=review_round.campaign, by=by, to=CampaignStatus.LOCKED, note=note or _("锁定排名")
@@ -455,17 +456,30 @@ def publish_notice_from_ranking(*, review_round: ReviewRound, by, ends_at) -> Ca
     """
     review_round = ReviewRound.objects.select_related("campaign").get(pk=review_round.pk)
     campaign_rules.require_office(by)
-    campaign_rules.require(
-        ranking_rules.can_open_notice,
-        by,
-        review_round.campaign,
-        _("排名锁定后才能发布公示。"),
+    refusal = notice_refusal(review_round=review_round, by=by)
+    if refusal:
+        raise InvalidTransition(refusal)
+    return open_public_notice(
+        campaign=review_round.campaign,
+        by=by,
+        ends_at=ends_at,
+        outcomes=notice_outcomes(review_round),
     )
+
+
+def notice_refusal(*, review_round: ReviewRound, by) -> str:
+    """Why the notice cannot be opened from `review_round` now ('' when it can)."""
+    if not ranking_rules.can_open_notice.test(by, review_round.campaign):
+        return _("排名锁定后才能发布公示。")
     last = review_round.campaign.rounds.order_by("-order").first()
     if last.pk != review_round.pk:
-        raise InvalidTransition(
-            _("等次以最后一轮评审为准,请从“%(name)s”发布公示。") % {"name": last.name}
-        )
+        return _("等次以最后一轮评审为准,请从“%(name)s”发布公示。") % {"name": last.name}
+    return ""
+
+
+def notice_outcomes(review_round: ReviewRound) -> dict:
+    """{case id: (final tier, published rank, score)}: what the notice copies onto the cases
+    (and what its confirmation page counts)."""
     outcomes = {}
     entries = RankingEntry.objects.filter(round=review_round).select_related("final_tier")
     # Published ranks follow the final tiers (overrides included): 1, 2, 3... down the list.
@@ -477,9 +491,7 @@ def publish_notice_from_ranking(*, review_round: ReviewRound, by, ends_at) -> Ca
     for entry in entries:
         score = None if entry.basis_value is None else two_place_decimal(entry.basis_value)
         outcomes[entry.case_id] = (entry.final_tier, published_rank.get(entry.pk), score)
-    return open_public_notice(
-        campaign=review_round.campaign, by=by, ends_at=ends_at, outcomes=outcomes
-    )
+    return outcomes
 
 
 def two_place_decimal(value) -> Decimal:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from audit import chain
 from common.exceptions import InvalidTransition
 from common.forms import text_problems
+from common.lists import join_list
 from common.timefmt import local_datetime
 from reform_cases.campaigns import rules as campaign_rules
 from reviews.audit_records import REVIEW_SUBMITTED
@@ -115,7 +116,7 @@ def save_review(
     if submit:
         missing = [c.name for c in criteria if c.pk in values and values[c.pk] is None]
         if missing:
-            errors.append(_("提交前请为以下指标打分:%(names)s。") % {"names": "、".join(missing)})
+            errors.append(_("提交前请为以下指标打分:%(names)s。") % {"names": join_list(missing)})
         if not (overall_comment or "").strip():
             errors.append(_("提交前请填写总体评价。"))
         if not criteria:
@@ -135,12 +136,20 @@ def save_review(
         errors.append(_("建议等次无效。"))
     if errors:
         raise ValidationError(errors)
+    # One INSERT for the new scores and one UPDATE for the changed ones, not one per criterion:
+    # every expert saves here at the deadline (bench/deadline.py).
     existing = {s.criterion_id: s for s in review.scores.all()}
+    added, changed = [], []
     for criterion in criteria:
-        score = existing.get(criterion.pk) or Score(review=review, criterion=criterion)
-        score.value = values[criterion.pk]
-        score.comment = comments[criterion.pk]
-        score.save()
+        value, comment = values[criterion.pk], comments[criterion.pk]
+        score = existing.get(criterion.pk)
+        if score is None:
+            added.append(Score(review=review, criterion=criterion, value=value, comment=comment))
+        elif score.value != value or score.comment != comment:
+            score.value, score.comment = value, comment
+            changed.append(score)
+    Score.objects.bulk_create(added)
+    Score.objects.bulk_update(changed, ["value", "comment"])
     review.overall_comment = overall_comment
     review.recommended_tier = recommended_tier
     if submit:

@@ -47,6 +47,7 @@ urlpatterns = [
         ranking.ranking_override,
         name="ranking-override",
     ),
+    path("rounds/<int:pk>/ranking/start/", ranking.ranking_start, name="ranking-start"),
     path("rounds/<int:pk>/ranking/lock/", ranking.ranking_lock, name="ranking-lock"),
     path("rounds/<int:pk>/ranking/reopen/", ranking.ranking_reopen, name="ranking-reopen"),
     path("rounds/<int:pk>/ranking/shortlist/", ranking.ranking_shortlist, name="ranking-shortlist"),

@@ -12,7 +12,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from common.forms import ReasonForm
 from reviews.assignment import services as assignment_services
-from reviews.models import Assignment, AssignmentStatus, ReviewRound, ReviewStatus
+from reviews.models import Assignment, AssignmentStatus, Pledge, ReviewRound, ReviewStatus
 from reviews.ranking.statistics import plain
 from reviews.scoring import selectors as scoring_selectors
 from reviews.scoring import services as scoring_services
@@ -23,10 +23,23 @@ expert_required = role_required(Role.EXPERT)
 @expert_required
 @require_GET
 def workspace(request):
+    rounds = scoring_selectors.workspace(request.user)
+    # A new expert's first step is the round's pledge (签署承诺): the page says so, per round.
+    pledged = set(
+        Pledge.objects.filter(
+            expert=request.user, round__in=[item["round"] for item in rounds]
+        ).values_list("round_id", flat=True)
+    )
+    for item in rounds:
+        item["pledged"] = item["round"].pk in pledged
     return render(
         request,
         "expert/workspace.html",
-        {"rounds": scoring_selectors.workspace(request.user), "now": timezone.now()},
+        {
+            "rounds": rounds,
+            "now": timezone.now(),
+            "pledge_first": any(not item["pledged"] for item in rounds),
+        },
     )
 
 

@@ -115,9 +115,9 @@ ROWS = [
     ("get",    "/accounts/two-factor/disable/", None,                   LOGIN, 405, 405, 405, LOGIN),
     ("post",   "/accounts/two-factor/disable/", {"code": "x"},          LOGIN, "/accounts/two-factor/", "/accounts/two-factor/", "/accounts/two-factor/", LOGIN),  # not enrolled
     # --- log-in, log-out, reset and invitation pages ---
-    ("get",    "/accounts/login/", None,                                200, "/", "/", "/", 200),  # signed in: sent home
-    ("get",    "/accounts/login/code/", None,                           "/accounts/login/", "/", "/", "/", "/accounts/login/"),  # no password given: nothing to verify
-    ("post",   "/accounts/login/code/", {"code": "123456"},             "/accounts/login/", "/", "/", "/", "/accounts/login/"),
+    ("get",    "/accounts/login/", None,                                200, "/cases/mine/", "/review/", "/manage/", 200),  # signed in: sent to the role's landing page
+    ("get",    "/accounts/login/code/", None,                           "/accounts/login/", "/cases/mine/", "/review/", "/manage/", "/accounts/login/"),  # no password given: nothing to verify
+    ("post",   "/accounts/login/code/", {"code": "123456"},             "/accounts/login/", "/cases/mine/", "/review/", "/manage/", "/accounts/login/"),
     ("get",    "/accounts/logout/", None,                               405, 405, 405, 405, 405),  # POST only (CSRF)
     ("post",   "/accounts/logout/", {},                                 "/", "/", "/", "/", "/"),
     ("get",    "/accounts/password/reset/", None,                       200, 200, 200, 200, 200),

@@ -200,7 +200,7 @@ def test_user_without_two_factor_logs_in_with_the_password_alone():
     r = log_in_with_password(client, user)
 
     assert r.status_code == 302
-    assert r["Location"] == "/"
+    assert r["Location"] == "/review/"  # an expert's landing page
     assert is_signed_in(client, user)
 
 
@@ -380,7 +380,7 @@ def test_disabling_needs_the_password_and_a_code():
     assert not StaticToken.objects.filter(device__user=user).exists()
     assert user.account_events.filter(kind=AccountEventKind.TWO_FACTOR_DISABLED).count() == 1
     fresh = Client()
-    assert log_in_with_password(fresh, user)["Location"] == "/"  # the password alone again
+    assert log_in_with_password(fresh, user)["Location"] == "/review/"  # the password alone again
 
 
 def test_two_factor_pages_keep_a_bounded_number_of_queries(django_assert_max_num_queries):

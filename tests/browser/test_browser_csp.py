@@ -1,7 +1,7 @@
 """Under the Content-Security-Policy the confirmations still ask, in a real Chromium.
 
-The withdraw (locality), submit (expert) and lock (office) buttons ask for a confirmation
-through static/js/confirm.js (data-confirm), and "select all" on the formal check ticks
+The withdraw (locality) and submit (expert) buttons ask for a confirmation through
+static/js/confirm.js (data-confirm), the lock (office) on a page of its own, and "select all" on the formal check ticks
 every case (static/js/forms.js). Cancelling changes nothing; confirming goes ahead. On
 none of those pages does the browser report a Content-Security-Policy violation.
 
@@ -74,8 +74,6 @@ class Watched:
         dialog.accept() if self.answer == "accept" else dialog.dismiss()
 
     def _console(self, message):
-        if message.location.get("url", "").endswith("/favicon.ico"):
-            return  # the site has none; browsers ask anyway
         if message.type == "error" or "Content Security Policy" in message.text:
             self.console_errors.append(f"{message.text} ({message.location.get('url')})")
 
@@ -156,7 +154,8 @@ def test_submitting_scores_asks_first_and_saving_a_draft_does_not(browser, base,
     watched.assert_clean()
 
 
-def test_locking_the_ranking_asks_first(browser, base, orm):
+def test_locking_the_ranking_asks_first_on_its_own_page(browser, base, orm):
+    """The lock asks on a confirmation page (numbers per tier), with no script dialog."""
     campaign = ranking_campaign()
     cases = [accepted_case_for_ranking(campaign, f"锁定确认测试案例{i}") for i in range(3)]
     review_round = make_closed_round(campaign, cases=cases)
@@ -168,14 +167,21 @@ def test_locking_the_ranking_asks_first(browser, base, orm):
     watched = Watched(browser, base, UserFactory(administrator=True))
     watched.goto(f"/manage/rounds/{review_round.pk}/ranking/")
 
-    watched.page.click("button:has-text('锁定排名')")  # cancelled: still being ranked
-    watched.page.wait_for_timeout(300)
-    assert watched.dialogs == [("confirm", "锁定后评选活动进入“结果锁定”阶段,确定吗?")]
+    with watched.page.expect_navigation():
+        watched.page.click("a:has-text('锁定排名')")
+    assert "进入“结果锁定”阶段" in watched.page.inner_text("main")
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.RANKING
+    with watched.page.expect_navigation():
+        watched.page.click("a:has-text('取消,返回排名')")  # cancelled: still being ranked
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.RANKING
 
-    watched.answer = "accept"
+    watched.goto(f"/manage/rounds/{review_round.pk}/ranking/lock/")
+    watched.page.focus("#lock-note")
+    watched.page.keyboard.type("会议确认")
+    watched.page.keyboard.press("Tab")  # the keyboard reaches the button next
     with watched.page.expect_navigation():
-        watched.page.click("button:has-text('锁定排名')")
+        watched.page.keyboard.press("Enter")
+    assert watched.dialogs == []
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.LOCKED
     watched.assert_clean()
 

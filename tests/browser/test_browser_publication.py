@@ -136,10 +136,11 @@ def test_ranking_to_published_results_through_notice_and_objection(browser, scen
     )
     assert override.actor.username == "office"
 
-    # Lock (confirming the dialog).
-    office.once("dialog", lambda dialog: dialog.accept())
+    # Lock (on its confirmation page).
     with office.expect_navigation():
-        office.click("button:has-text('锁定排名')")
+        office.click("a:has-text('锁定排名')")
+    with office.expect_navigation():
+        office.click("button:has-text('确认锁定排名')")
     assert "排名已锁定" in _alerts(office), _alerts(office)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.LOCKED
@@ -148,10 +149,17 @@ def test_ranking_to_published_results_through_notice_and_objection(browser, scen
     ends = timezone.localtime(timezone.now() + timedelta(minutes=3)).replace(
         second=0, microsecond=0
     )
-    office.fill("#notice-ends", ends.strftime("%Y-%m-%dT%H:%M"))
+    with office.expect_navigation():
+        office.click("a:has-text('发布公示')")
+    # The confirmation page: the period (7 days by default, or an end time), what goes on
+    # notice in numbers, then the real step.
+    assert "将通知 0 个申报单位、0 位专家" in office.locator("main").inner_text()
+    office.fill("#id_ends_at", ends.strftime("%Y-%m-%dT%H:%M"))
+    with office.expect_navigation():
+        office.click("button:has-text('重新计算')")
     _shot(office, "02-office-notice")
     with office.expect_navigation():
-        office.click("button:has-text('发布公示')")
+        office.click("button:has-text('确认发布公示')")
     assert "公示已发布" in _alerts(office), _alerts(office)
     assert office.url == f"{base}/manage/campaigns/{campaign.pk}/"
     campaign.refresh_from_db()
@@ -184,7 +192,7 @@ def test_ranking_to_published_results_through_notice_and_objection(browser, scen
     # The office cannot publish yet; it answers the objection.
     office.goto(f"{base}/manage/campaigns/{campaign.pk}/")
     with office.expect_navigation():
-        office.click("button:has-text('发布评选结果')")
+        office.click("a:has-text('发布评选结果')")
     assert "结束后才能发布" in _alerts(office), _alerts(office)
     office.goto(f"{base}/manage/campaigns/{campaign.pk}/objections/")
     assert OBJECTION in office.locator("main").inner_text()
@@ -202,7 +210,10 @@ def test_ranking_to_published_results_through_notice_and_objection(browser, scen
     )
     office.goto(f"{base}/manage/campaigns/{campaign.pk}/")
     with office.expect_navigation():
-        office.click("button:has-text('发布评选结果')")
+        office.click("a:has-text('发布评选结果')")
+    assert "将通知" in office.locator("main").inner_text()
+    with office.expect_navigation():
+        office.click("button:has-text('确认发布评选结果')")
     assert "评选结果已发布" in _alerts(office), _alerts(office)
     _shot(office, "06-office-published")
     campaign.refresh_from_db()

@@ -237,7 +237,9 @@ def test_panel_round_assignment_pledge_draft_submit_progress(browser, site):
     shot(expert, "review-7-submitted.png")
     expert.goto(f"{base}/review/")
     assert "已提交" in expert.locator("main").inner_text()
-    assert "1 / 1" in expert.locator(".progress-bar").inner_text()
+    # The label sits above the bar (readable at 0%), which it names for assistive technology.
+    assert "1 / 1" in expert.locator("[id^=progress-label-]").inner_text()
+    assert expert.locator("[role=progressbar]").get_attribute("aria-valuenow") == "100"
 
     # 9. The administrator's progress page shows it.
     page.goto(f"{base}/manage/rounds/{round.pk}/progress/")

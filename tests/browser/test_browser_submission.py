@@ -85,7 +85,7 @@ def _upload(page, kind_label, path):
     form.locator("select[name=kind]").select_option(label=kind_label)
     form.locator("input[name=file]").set_input_files(str(path))
     with page.expect_navigation():
-        form.locator("button").click()
+        form.locator("button[name=upload]").click()  # sends the typed text too
     assert "附件已上传" in _alerts(page), _alerts(page)
 
 

@@ -111,9 +111,14 @@ class _Parser(HTMLParser):
         self.option = None
         self.textarea = None
         self.in_form = False
+        self.in_template = 0  # inside <template>: inert, as in a browser (a formset's empty row)
 
     def handle_starttag(self, tag, attrs):
         a = {k: (v if v is not None else "") for k, v in attrs}
+        if tag == "template":
+            self.in_template += 1
+        if self.in_template:
+            return
         if tag == "a" and a.get("href"):
             self.page.links.append(urljoin(self.page.url, a["href"]))
         elif tag == "form" and self.in_form:
@@ -155,12 +160,19 @@ class _Parser(HTMLParser):
             self.select.values.append(value)
 
     def handle_data(self, data):
+        if self.in_template:
+            return
         if self.textarea is not None:
             self.textarea.values[0] += data
         elif self.option is not None:
             self.option["text"] += data
 
     def handle_endtag(self, tag):
+        if tag == "template" and self.in_template:
+            self.in_template -= 1
+            return
+        if self.in_template:
+            return
         if tag == "form":
             self.form, self.in_form = None, False
         elif tag == "textarea" and self.textarea is not None:

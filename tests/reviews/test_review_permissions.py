@@ -88,6 +88,7 @@ EXPERT_ROUND =   [LOGIN,     403,      200,      404,        403]  # fmt: skip
 EXPERT_POST =    [LOGIN,     403,      405,      405,        403]  # fmt: skip
 MANAGE_PAGE =    [LOGIN,     403,      403,      403,        200]  # fmt: skip
 MANAGE_POST =    [LOGIN,     403,      403,      403,        405]  # fmt: skip
+MANAGE_ACTION_GET = [LOGIN,   403,      403,      403,        REDIRECT]  # fmt: skip
 # The locality owns the assigned case, so it may download its own file.
 CASE_FILE =      [LOGIN,     200,      200,      404,        200]  # fmt: skip
 OTHER_CASE_FILE = [LOGIN,    404,      404,      404,        200]  # fmt: skip
@@ -123,10 +124,13 @@ GET_MATRIX = [
     *_row("manage:ranking-compute", {"pk": ROUND}, MANAGE_POST),
     *_row("manage:ranking-tie-break", {"pk": ROUND}, MANAGE_POST),
     *_row("manage:ranking-override", {"pk": ROUND, "entry_pk": ENTRY}, MANAGE_POST),
-    *_row("manage:ranking-lock", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:ranking-start", {"pk": ROUND}, MANAGE_POST),
+    # The lock's confirmation page; the campaign is in review, so it sends the office back to
+    # the ranking page with the reason (200: tests/reviews/ranking/test_ranking_page_steps.py).
+    *_row("manage:ranking-lock", {"pk": ROUND}, MANAGE_ACTION_GET),
     *_row("manage:ranking-reopen", {"pk": ROUND}, MANAGE_POST),
     *_row("manage:ranking-shortlist", {"pk": ROUND}, MANAGE_POST),
-    *_row("manage:ranking-notice", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:ranking-notice", {"pk": ROUND}, MANAGE_PAGE),  # GET: its confirmation
     *_row("manage:ranking-export", {"pk": ROUND}, MANAGE_PAGE),
     *_row("cases:attachment", {"attachment_pk": FILE}, CASE_FILE),
     *_row("cases:attachment", {"attachment_pk": OTHER_FILE}, OTHER_CASE_FILE),
@@ -214,6 +218,8 @@ POST_MATRIX = [
         data={"tier": "", "reason": "评审组合议"},
         changes=False,
     ),
+    # The campaign is in review: the ranking page moves it to ranking (the status form's path).
+    *_row("manage:ranking-start", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=True),
     *_row("manage:ranking-lock", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=False),
     *_row(
         "manage:ranking-reopen",

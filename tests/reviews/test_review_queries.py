@@ -237,3 +237,53 @@ def test_assign_page_queries_do_not_grow(db):
     MEASURED["manage:assign"] = counts
     print(f"manage:assign queries: {counts}")
     assert counts[5] == counts[40]
+
+
+SAVE_MAX = 22  # a draft saved for the first time, on SQLite (PostgreSQL adds nothing)
+
+
+def _post(client, url, data):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:500]
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.parametrize("attachments", [1, 8])
+def test_saving_scores_reads_only_what_saving_needs(db, attachments):
+    """A save or a submit is answered by a redirect: the page's own reads (the case's files
+    and co-organisations, the scores to show) are left to the page it redirects to, and the
+    scores are written in one statement, not one per criterion (bench/deadline.py)."""
+    campaign = reviewing_campaign()
+    criteria = rounds_services.ensure_default_rubric(campaign=campaign, by=None)
+    case = accepted_case_for_review(campaign, co=[accepted_case_for_review(campaign).organisation])
+    _attachments(case, attachments)
+    round = make_open_round(campaign, cases=[case])
+    expert = make_expert()
+    assignment = confirmed(round, case, expert)
+    scoring_services.accept_pledge(review_round=round, expert=expert)
+    client = client_of(expert)
+    url = score_url(assignment)
+    client.get(url)  # warm the session and caches
+    form = {f"score_{c.pk}": "5" for c in criteria} | {"overall_comment": "评价"}
+
+    first = _post(client, url, form | {"save": "1"})
+    again = _post(client, url, form | {f"score_{criteria[0].pk}": "6", "save": "1"})
+    submit = _post(client, url, form | {f"score_{criteria[0].pk}": "6", "submit": "1"})
+
+    for sqls in (first, again, submit):
+        assert not any("reform_cases_attachment" in s or "co_organisations" in s for s in sqls)
+    assert len(first) <= SAVE_MAX, "\n".join(first)
+    assert sum(s.startswith('INSERT INTO "reviews_score"') for s in first) == 1
+    assert sum(s.startswith('UPDATE "reviews_score"') for s in again) == 1  # one changed score
+    assert not any(s.startswith('UPDATE "reviews_score"') for s in submit)  # nothing changed
+    review = Review.objects.get(assignment=assignment)
+    assert review.status == ReviewStatus.SUBMITTED
+    assert sorted((s.criterion_id, s.value) for s in review.scores.all()) == sorted(
+        (c.pk, Decimal("6") if c == criteria[0] else Decimal("5")) for c in criteria
+    )
+    MEASURED[f"reviews:score POST ({attachments} attachments)"] = {
+        "first draft": len(first),
+        "draft again": len(again),
+        "submit": len(submit),
+    }

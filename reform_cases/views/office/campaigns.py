@@ -13,6 +13,7 @@ from reform_cases.campaigns import services as campaign_services
 from reform_cases.campaigns.forms import (
     CampaignFileForm,
     CampaignForm,
+    NewCampaignTierFormSet,
     StatusChangeForm,
     TierFormSet,
 )
@@ -48,7 +49,8 @@ def campaign_edit(request, pk=None):
         messages.error(request, _("结果锁定后不能再修改评选活动的设置。"))
         return redirect("manage:campaign-detail", pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
-    tiers = TierFormSet(request.POST or None, instance=campaign, prefix="tiers")
+    formset_class = TierFormSet if pk else NewCampaignTierFormSet
+    tiers = formset_class(request.POST or None, instance=campaign, prefix="tiers")
     if request.method == "POST" and form.is_valid() and tiers.is_valid():
         try:
             campaign = campaign_services.save_campaign(

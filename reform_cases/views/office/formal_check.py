@@ -6,6 +6,7 @@ import openpyxl
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,6 +33,8 @@ def submission_list(request, pk):
     flt = case_selectors.SubmissionFilter(
         request.GET or None, queryset=case_selectors.submissions(campaign)
     )
+    # Some 120 organisations: a type-to-search box (static/js/forms.js).
+    flt.form.fields["organisation"].widget.attrs["data-searchable"] = "1"
     page = Paginator(flt.qs, 50).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -135,8 +138,42 @@ def _sane_deadline(form):
     return form
 
 
+# The value of the submit button that asks for the next case after a decision.
+THEN_NEXT = "next"
+
+
+def _next_submitted(case) -> int | None:
+    """The submitted case that follows `case` in the formal-check list (the list's order:
+    newest submission first), else the first one still waiting; None when none is left."""
+    waiting = (
+        case_selectors.submissions(case.campaign)
+        .filter(status=CaseStatus.SUBMITTED)
+        .exclude(pk=case.pk)
+        .values_list("pk", flat=True)
+    )
+    if case.submitted_at is not None:
+        after = Q(submitted_at__lt=case.submitted_at) | Q(
+            submitted_at=case.submitted_at, pk__gt=case.pk
+        )
+        found = waiting.filter(after).first()
+        if found:
+            return found
+    return waiting.first()
+
+
+def _after_decision(request, case):
+    """Back to the case, or, for "… and go to the next" (accept, return), to the next case waiting."""
+    if request.POST.get("then") != THEN_NEXT:
+        return redirect("manage:case-detail", pk=case.pk)
+    following = _next_submitted(case)
+    if following is None:
+        messages.info(request, _("没有其他待审查的案例了。"))
+        return redirect("manage:submissions", pk=case.campaign_id)
+    return redirect("manage:case-detail", pk=following)
+
+
 def _decide(request, pk, action: FormalCheckAction):
-    case = get_object_or_404(Case, pk=pk)
+    case = get_object_or_404(Case.objects.select_related("campaign"), pk=pk)
     try:
         if action == FormalCheckAction.ACCEPT:
             submission_services.accept_case(case=case, by=request.user)
@@ -164,7 +201,8 @@ def _decide(request, pk, action: FormalCheckAction):
             messages.success(request, _("已标记为不予受理。"))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect("manage:case-detail", pk=pk)
+        return redirect("manage:case-detail", pk=pk)
+    return _after_decision(request, case)
 
 
 @administrator_required

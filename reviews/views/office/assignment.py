@@ -17,6 +17,7 @@ from reviews.assignment import services as assignment_services
 from reviews.assignment.conflicts import conflict_table
 from reviews.assignment.proposal import fill_gap, propose_assignment
 from reviews.models import Assignment, ReviewRound
+from reviews.rounds import rules as round_rules
 
 BOARD_PAGE_SIZE = 50
 
@@ -47,6 +48,9 @@ def assign(request, pk):
             "proposed": assignment_selectors.proposed_count(review_round),
             "only_short": only_short,
             "querystring": "short=1" if only_short else "",
+            "few_reviewers": round_rules.too_few_reviewers(
+                review_round, round_rules.reviewers_needed(review_round.campaign)
+            ),
         },
     )
 

@@ -23,8 +23,12 @@ IMPORT_SESSION_KEY = "expert_import"
 @administrator_required
 @require_GET
 def expert_list(request):
+    # What the account knows (e-mail, phone, organisation) is shown until a profile is saved.
+    experts = panels_selectors.experts_for_listing().select_related("organisation")
     return render(
-        request, "office/experts.html", {"experts": panels_selectors.experts_for_listing()}
+        request,
+        "office/experts.html",
+        {"experts": experts, "default_max_cases": ExpertProfile.DEFAULT_MAX_CASES},
     )
 
 
@@ -33,7 +37,10 @@ def expert_list(request):
 def expert_edit(request, pk):
     user = get_object_or_404(User, pk=pk, role=Role.EXPERT)
     # A GET changes nothing: a missing profile is created only when the form is saved.
-    profile = ExpertProfile.objects.filter(user=user).first() or ExpertProfile(user=user)
+    profile = ExpertProfile.objects.filter(user=user).first() or ExpertProfile(
+        user=user,
+        affiliation=user.organisation,  # what the account already says
+    )
     form = ExpertProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         panel_services.save_expert_profile(form=form, by=request.user)

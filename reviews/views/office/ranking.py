@@ -6,18 +6,23 @@ import openpyxl
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch
+from django.db.models import Count, F, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import administrator_required
 from common.forms import posted_text
+from common.lists import join_list
 from common.spreadsheets import safe_row, sheet_title
 from reform_cases.campaigns import rules as campaign_rules
-from reform_cases.models import Tier
+from reform_cases.campaigns import services as campaign_services
+from reform_cases.models import CampaignStatus, Tier
+from reform_cases.publication import selectors as publication_selectors
 from reform_cases.publication.exports import XLSX_TYPE
+from reform_cases.publication.forms import NoticePeriodForm
+from reform_cases.publication.services import NOTICE_DAYS
 from reviews.models import RankingBasis, RankingEntry, RankingFlag, ReviewRound, TierOverride
 from reviews.ranking import rules as ranking_rules
 from reviews.ranking import services as ranking_services
@@ -86,10 +91,9 @@ def ranking_page(request, pk):
             "can_lock": can_lock,
             "can_notice": ranking_rules.can_open_notice(user, campaign),
             "can_reopen": ranking_rules.can_reopen_ranking(user, campaign),
+            "can_start": ranking_rules.can_start_ranking(user, campaign),
             "over_quota": ranking_services.over_quota(review_round) if can_lock else [],
-            "status_note": campaign_rules.frozen_message(campaign)
-            if campaign.status in campaign_rules.FROZEN
-            else _("评选活动进入“排名”阶段后才能调整和锁定。"),
+            "status_note": _lock_status_note(campaign),
         },
     )
 
@@ -169,22 +173,90 @@ def ranking_override(request, pk, entry_pk):
 
 @administrator_required
 @require_POST
-def ranking_lock(request, pk):
+def ranking_start(request, pk):
+    """Move the campaign from review to ranking, from the ranking page: the status form's path."""
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     try:
-        note = posted_text(request.POST, "note", label=_("锁定说明"), max_length=1000)
-        over = ranking_services.lock_ranking(review_round=review_round, by=request.user, note=note)
+        campaign = campaign_services.change_campaign_status(
+            campaign=review_round.campaign, by=request.user, to=CampaignStatus.RANKING
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("排名已锁定。"))
-        if over:
-            messages.warning(
-                request,
-                _("注意:以下等次因人工调整超过名额:%(tiers)s。")
-                % {"tiers": "、".join(f"{t.name} {n}/{t.quota}" for t, n in over)},
-            )
+        messages.success(
+            request,
+            _("评选活动已进入“%(status)s”阶段:现在可以调整等次并锁定排名。")
+            % {"status": campaign.get_status_display()},
+        )
     return redirect("manage:ranking", pk=pk)
+
+
+def _tier_counts(review_round, tiers) -> tuple[list[tuple], int, int]:
+    """([(tier, cases in it)], cases without a tier, all cases) of the round's ranking."""
+    counts = dict(
+        RankingEntry.objects.filter(round=review_round)
+        .values("final_tier")
+        .annotate(n=Count("id"))
+        .values_list("final_tier", "n")
+    )
+    return [(t, counts.get(t.pk, 0)) for t in tiers], counts.get(None, 0), sum(counts.values())
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def ranking_lock(request, pk):
+    """Lock the ranking: a GET says what will happen, in numbers; the POST does it."""
+    review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    campaign = review_round.campaign
+    if not ranking_rules.can_lock_ranking(request.user, campaign):
+        messages.error(request, _lock_status_note(campaign))
+        return redirect("manage:ranking", pk=pk)
+    note = ""
+    if request.method == "POST":
+        try:
+            note = posted_text(request.POST, "note", label=_("锁定说明"), max_length=1000)
+            over = ranking_services.lock_ranking(
+                review_round=review_round, by=request.user, note=note
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            note = request.POST.get("note", "")
+        else:
+            messages.success(
+                request,
+                _("排名已锁定,评选活动进入“%(status)s”阶段。")
+                % {"status": CampaignStatus.LOCKED.label},
+            )
+            if over:
+                messages.warning(
+                    request,
+                    _("注意:以下等次因人工调整超过名额:%(tiers)s。")
+                    % {"tiers": join_list(f"{t.name} {n}/{t.quota}" for t, n in over)},
+                )
+            return redirect("manage:ranking", pk=pk)
+    tiers = list(campaign.tiers.order_by("order"))
+    tier_counts, without_tier, total = _tier_counts(review_round, tiers)
+    return render(
+        request,
+        "office/ranking_lock_confirm.html",
+        {
+            "round": review_round,
+            "campaign": campaign,
+            "tier_counts": tier_counts,
+            "without_tier": without_tier,
+            "total": total,
+            "over_quota": [(t, n) for t, n in tier_counts if n > t.quota],
+            "pending": ranking_services.unresolved(review_round),
+            "locked_label": CampaignStatus.LOCKED.label,
+            "note": note,
+        },
+    )
+
+
+def _lock_status_note(campaign) -> str:
+    if campaign.status in campaign_rules.FROZEN:
+        return campaign_rules.frozen_message(campaign)
+    return _("评选活动进入“排名”阶段后才能调整和锁定。")
 
 
 @administrator_required
@@ -257,9 +329,13 @@ def _two_places(value):
 
 
 @administrator_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def ranking_notice(request, pk):
+    """GET: the confirmation of 发布公示 (the end, and what goes on notice in numbers);
+    POST (from that page, with the end it showed): open the notice."""
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
+    if request.method == "GET":
+        return _notice_confirmation(request, review_round)
     form = NoticeForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -280,3 +356,26 @@ def ranking_notice(request, pk):
         return redirect("manage:ranking", pk=pk)
     messages.success(request, _("公示已发布,公示名单已在结果页公开。"))
     return redirect("manage:campaign-detail", pk=review_round.campaign_id)
+
+
+def _notice_confirmation(request, review_round):
+    campaign = review_round.campaign
+    # Days or an end time, as typed on the ranking page; nothing typed: the default days.
+    form = NoticePeriodForm(request.GET or {"days": NOTICE_DAYS})
+    refusal = ranking_services.notice_refusal(review_round=review_round, by=request.user)
+    impact = None
+    if not refusal:
+        outcomes = ranking_services.notice_outcomes(review_round)
+        impact = publication_selectors.notice_impact(campaign, outcomes)
+    return render(
+        request,
+        "office/notice_confirm.html",
+        {
+            "round": review_round,
+            "campaign": campaign,
+            "form": form,
+            "ends_at": form.cleaned_data["ends_at"] if form.is_valid() else None,
+            "refusal": refusal,
+            "impact": impact,
+        },
+    )

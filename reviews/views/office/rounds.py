@@ -20,10 +20,18 @@ def rubric(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     locked = rounds_services.rubric_locked(campaign)
     if request.method == "POST" and "defaults" in request.POST:
+        had = campaign.criteria.count()
         try:
-            rounds_services.ensure_default_rubric(campaign=campaign, by=request.user)
+            criteria = rounds_services.ensure_default_rubric(campaign=campaign, by=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+        else:
+            if had:
+                messages.info(request, _("已有 %(n)d 项评分指标,未做改动。") % {"n": had})
+            else:
+                messages.success(
+                    request, _("已使用默认指标,创建了 %(n)d 项评分指标。") % {"n": len(criteria)}
+                )
         return redirect("manage:rubric", pk=pk)
     formset = CriterionFormSet(request.POST or None, instance=campaign, prefix="criteria")
     if request.method == "POST" and formset.is_valid():
@@ -61,7 +69,10 @@ def rounds(request, pk):
         else:
             messages.success(request, _("评审轮次已创建,加入 %(n)d 个已受理案例。") % {"n": added})
             return redirect("manage:rounds", pk=pk)
-    items = campaign.rounds.prefetch_related("panels")
+    items = list(campaign.rounds.prefetch_related("panels"))
+    needed = round_rules.reviewers_needed(campaign)
+    for item in items:
+        item.few_reviewers = round_rules.too_few_reviewers(item, needed)
     return render(
         request,
         "office/rounds.html",

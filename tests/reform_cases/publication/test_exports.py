@@ -6,6 +6,7 @@ from io import StringIO
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from reform_cases.models import CampaignStatus, CaseOutcome, Correction
@@ -28,7 +29,7 @@ def expected_rows():
             r["region"],
             r["field"],
             r["evidence"],
-            f"/cases/{case_2020(r['title']).pk}/",
+            f"{settings.SITE_URL.rstrip('/')}/cases/{case_2020(r['title']).pk}/",
         ]
         for r in reference_rows()
     )

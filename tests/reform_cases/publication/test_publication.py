@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -622,8 +623,15 @@ def test_correction_after_publication_appears_publicly_with_its_reason(
     assert "这个字段是必填项" in r.content.decode()
 
     reason = "省委改革办2021年3月复核通知:等次更正为优秀实践案例。"
+    # The first POST is the confirmation: what will change, in numbers; nothing changed yet.
+    r = admin_client.post(url, {**form, "reason": reason})
+    assert r.status_code == 200 and not Correction.objects.exists()
+    confirm = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r.content.decode()))
+    assert "将记录 1 项更正" in confirm and "最佳实践案例 → 优秀实践案例" in confirm
+    assert "最佳实践案例:1 个 → 0 个" in confirm and "优秀实践案例:2 个 → 3 个" in confirm
+    assert "结果清单将新增第 2 版" in confirm and "将通知 0 个申报单位、0 位专家" in confirm
     with commit():
-        r = admin_client.post(url, {**form, "reason": reason})
+        r = admin_client.post(url, {**form, "reason": reason, "confirm": "1"})
     assert r.status_code == 302 and r["Location"] == f"/results/{campaign.year}/"
 
     correction = Correction.objects.get()
@@ -744,15 +752,15 @@ def test_2020_open_data_matches_the_csv_export(published_fixtures, client):
             ";".join(c["units"]),
             c["region"] or "",
             c["field"] or "",
-            c["url"].split("://", 1)[-1].split("/", 1)[-1],
+            c["url"],  # both absolute, from SITE_URL
         )
         for c in data["cases"]
     }
     from_csv = {
-        (r["title"], r["tier"], r["units"], r["region"], r["field"], r["url"].lstrip("/"))
-        for r in rows
+        (r["title"], r["tier"], r["units"], r["region"], r["field"], r["url"]) for r in rows
     }
     assert from_json == from_csv
+    assert all(r["url"].startswith(settings.SITE_URL.rstrip("/") + "/cases/") for r in rows)
     assert {t["code"]: (t["quota"], t["listed"]) for t in data["tiers"]} == {
         "best": (10, 6), "excellent": (40, 3)
     }  # fmt: skip

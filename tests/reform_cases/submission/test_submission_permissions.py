@@ -63,12 +63,15 @@ POST_ONLY = [LOGIN, 405, 405, 403, 403, 403]
 MANAGE_PAGE = [LOGIN, 403, 403, 403, 403, 200]
 MANAGE_POST_ONLY = [LOGIN, 403, 403, 403, 403, 405]
 FILE = [LOGIN, 200, 404, 200, 404, 200]
+# The autosave endpoint answers fetch in JSON, so never with the log-in page: 401 instead.
+JSON_POST_ONLY = [401, 405, 405, 403, 403, 403]
 
 GET_MATRIX = [
     *_row("cases:mine", {}, LOCALITY_PAGE),
     *_row("cases:new", {}, LOCALITY_PAGE),
     *_row("cases:mine-detail", {"pk": OWN}, OWN_PAGE),
     *_row("cases:edit", {"pk": OWN}, OWN_PAGE),
+    *_row("cases:autosave", {"pk": OWN}, JSON_POST_ONLY),
     *_row("cases:submit", {"pk": OWN}, POST_ONLY),
     *_row("cases:withdraw", {"pk": OWN}, POST_ONLY),
     *_row("cases:attachment-add", {"pk": OWN}, POST_ONLY),
@@ -88,10 +91,12 @@ GET_MATRIX = [
 OWN_ACTION = [LOGIN, REDIRECT, 404, 403, 403, 403]
 NEW_ACTION = [LOGIN, REDIRECT, REDIRECT, 403, 403, 403]  # each locality drafts its own
 MANAGE_ACTION = [LOGIN, 403, 403, 403, 403, REDIRECT]
+JSON_ACTION = [401, 200, 404, 403, 403, 403]  # 200: saved, and said so in JSON
 
 POST_MATRIX = [
     *_row("cases:new", {}, NEW_ACTION),
     *_row("cases:edit", {"pk": OWN}, OWN_ACTION),
+    *_row("cases:autosave", {"pk": OWN}, JSON_ACTION),
     *_row("cases:submit", {"pk": OWN}, OWN_ACTION),
     *_row("cases:withdraw", {"pk": OWN}, OWN_ACTION),
     *_row("cases:attachment-add", {"pk": OWN}, OWN_ACTION),
@@ -186,6 +191,8 @@ def _post_data(world, name):
         return {"title": "新案例的标题", "summary": "新写的", "form_token": uuid.uuid4()}
     if name == "cases:edit":
         return {"title": "改过的标题", "summary": "改过", "edit_version": 1}
+    if name == "cases:autosave":  # the title kept: a saved autosave leaves `_state` alone
+        return {"title": "本单位的案例", "summary": "自动保存的", "edit_version": 1}
     if name == "cases:attachment-add":
         return {"kind": AttachmentKind.SUPPORTING, "file": pdf("佐证.pdf")}
     if name == "manage:submissions-bulk":
@@ -203,6 +210,10 @@ def test_post(world, name, kwargs, role, expected):
     before = _state(world)
     response = world.client(role).post(url, _post_data(world, name))
     _check(response, expected, url)
+    if name == "cases:autosave":
+        assert response["Content-Type"] == "application/json"
+        saved = Case.objects.get(pk=world.own_case.pk).summary
+        assert (saved == "自动保存的") == (expected == 200)
     if expected != REDIRECT:
         assert _state(world) == before, "a refused request changed something"
 
@@ -218,6 +229,7 @@ MISSING = 987654
         ("get", "cases:mine-detail"),
         ("get", "cases:edit"),
         ("post", "cases:edit"),
+        ("post", "cases:autosave"),
         ("post", "cases:submit"),
         ("post", "cases:withdraw"),
         ("post", "cases:attachment-add"),
