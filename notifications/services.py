@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from common.invalidated_cache import cached, invalidate_many
 from notifications.models import DeliveryStatus, Notification
 from notifications.secret_links import placeholder, secret_link
 
@@ -61,6 +62,7 @@ def notify(
             )
         )
     created = Notification.objects.bulk_create(rows)
+    forget_unread_counts([row.recipient_id for row in rows])
     ids = [n.pk for n in created if n.pk is not None]
     if not ids:  # backends that do not return ids from bulk_create
         ids = list(
@@ -96,11 +98,35 @@ def mark_read(*, user, ids=None) -> int:
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
-    return qs.update(read_at=timezone.now())
+    marked = qs.update(read_at=timezone.now())
+    forget_unread_counts([user.pk])  # after the change: outside a transaction, now is its commit
+    return marked
+
+
+# The navigation bar shows the unread count on every page of a signed-in user: it is kept in
+# the shared cache until that user's notifications change (here, and by the signals in
+# apps.py for rows saved or deleted one by one, e.g. in the admin).
+UNREAD_CACHE = "notifications-unread"
 
 
 def unread_count(user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return cached(
+        UNREAD_CACHE,
+        user.pk,
+        lambda: Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+    )
 
 
-__all__ = ["DeliveryStatus", "enqueue", "mark_read", "notify", "render", "unread_count"]
+def forget_unread_counts(user_ids) -> None:
+    invalidate_many(UNREAD_CACHE, sorted(set(user_ids)))
+
+
+__all__ = [
+    "DeliveryStatus",
+    "enqueue",
+    "forget_unread_counts",
+    "mark_read",
+    "notify",
+    "render",
+    "unread_count",
+]

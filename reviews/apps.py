@@ -24,6 +24,16 @@ class ReviewsConfig(AppConfig):
         from reviews.assignment.conflicts import co_organisation_conflicts
 
         register_co_organisation_conflicts(co_organisation_conflicts)
+        # The scoring page's criteria and tiers are cached until one of them changes.
+        from django.db.models.signals import post_delete, post_save
+
+        from reform_cases.models import Tier
+        from reviews.models import Criterion
+        from reviews.scoring.selectors import forget_rubric
+
+        for model in (Criterion, Tier):
+            post_save.connect(forget_rubric, sender=model, dispatch_uid=f"rubric-saved-{model}")
+            post_delete.connect(forget_rubric, sender=model, dispatch_uid=f"rubric-del-{model}")
         # Named rules are registered on import, so that templates can test them by name.
         # What the audit chain covers (the chain itself knows no app).
         from reviews import audit_records

@@ -197,7 +197,8 @@ NOTIFICATION_CHANNELS = ["notifications.channels.EmailChannel"]
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, without a new Redis client per call (common/redis_cache.py).
+            "BACKEND": "common.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="rca"),
         }

@@ -5,12 +5,14 @@ from collections import defaultdict
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
+from common.invalidated_cache import cached, invalidate
 from reform_cases.access import attachments_visible_to
-from reform_cases.models import Case
+from reform_cases.models import Attachment, Case, Tier
 from reviews.models import (
     Assignment,
     AssignmentStatus,
+    Criterion,
     Review,
     ReviewRound,
     ReviewStatus,
@@ -94,11 +96,36 @@ def score_page(expert, pk) -> Assignment:
     case = assignment.case
     if case.campaign_id == assignment.round.campaign_id:
         case.campaign = assignment.round.campaign
-    # Files the office hid (they would reveal the organisation) are not the expert's.
-    prefetch_related_objects(
-        [case], Prefetch("attachments", queryset=attachments_visible_to(expert))
-    )
+    # The confirmed assignment just read is what lets this expert see the case (the expert
+    # rule registered in reform_cases/access.py), so its files are read without that rule's
+    # subquery; as in attachments_visible_to, files the office hid (they would reveal the
+    # organisation) are not the expert's.
+    files = Attachment.objects.filter(case=case)
+    if expert.role == Role.EXPERT and not expert.is_administrator:
+        files = files.filter(hidden_from_experts=False)
+    prefetch_related_objects([case], Prefetch("attachments", queryset=files))
     return assignment
+
+
+RUBRIC_CACHE = "reviews-rubric"
+
+
+def rubric(campaign_id) -> tuple[list[Criterion], list[Tier]]:
+    """The campaign's criteria and its tiers (in order), as the scoring page and its save use
+    them: from the shared cache until one of them is saved or deleted (`forget_rubric`, on
+    the models' signals, connected in apps.py), instead of two queries on every request."""
+    return cached(
+        RUBRIC_CACHE,
+        campaign_id,
+        lambda: (
+            list(Criterion.objects.filter(campaign_id=campaign_id)),
+            list(Tier.objects.filter(campaign_id=campaign_id).order_by("order")),
+        ),
+    )
+
+
+def forget_rubric(sender, instance, **kwargs) -> None:
+    invalidate(RUBRIC_CACHE, instance.campaign_id)
 
 
 def may_see_others(assignment, review, now=None) -> bool:

@@ -27,6 +27,7 @@ from reviews.models import (
     Score,
 )
 from reviews.ranking.statistics import plain, review_total
+from reviews.scoring import selectors as scoring_selectors
 
 STEP = Decimal("0.5")
 COMMENT_MAX = 1000  # Score.comment
@@ -106,7 +107,7 @@ def save_review(
     )
     if review.status == ReviewStatus.SUBMITTED:
         raise InvalidTransition(_("评分已提交,不能再修改。"))
-    criteria = list(review_round.campaign.criteria.all())
+    criteria, _tiers = scoring_selectors.rubric(review_round.campaign_id)
     errors, values = [], {}
     for criterion in criteria:
         try:

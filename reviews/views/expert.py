@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -67,6 +68,21 @@ def pledge(request, round_pk):
     )
 
 
+# A pledge is never withdrawn: once seen, the session remembers it (one query less on every
+# request of the scoring page).
+PLEDGED_ROUNDS = "reviews:pledged_rounds"
+
+
+def _has_pledged(request, review_round) -> bool:
+    remembered = request.session.get(PLEDGED_ROUNDS, [])
+    if review_round.pk in remembered:
+        return True
+    if not scoring_services.has_pledged(review_round, request.user):
+        return False
+    request.session[PLEDGED_ROUNDS] = [*remembered, review_round.pk]
+    return True
+
+
 def _assignment(request, pk, read=scoring_selectors.assignment_for_expert) -> Assignment:
     try:
         return read(request.user, pk)
@@ -84,10 +100,9 @@ def score(request, pk):
     read = scoring_selectors.assignment_to_score if posted else scoring_selectors.score_page
     assignment = _assignment(request, pk, read)
     review_round = assignment.round
-    if not scoring_services.has_pledged(review_round, request.user):
+    if not _has_pledged(request, review_round):
         return redirect(f"/review/rounds/{review_round.pk}/pledge/?next=/review/{pk}/")
-    criteria = list(review_round.campaign.criteria.all())
-    tiers = list(review_round.campaign.tiers.order_by("order"))
+    criteria, tiers = scoring_selectors.rubric(review_round.campaign_id)
     typed = None
     if posted:
         typed = {
@@ -118,6 +133,8 @@ def score(request, pk):
         assignment = _assignment(request, pk, scoring_selectors.score_page)
     review = getattr(assignment, "review", None)
     existing = {s.criterion_id: s for s in review.scores.all()} if review and not typed else {}
+    # The form's rows and the tier options are worked out here rather than by lookups in the
+    # template: the page is drawn after every save at the deadline (bench/deadline.py).
     rows = []
     for c in criteria:
         saved = existing.get(c.pk)
@@ -127,7 +144,25 @@ def score(request, pk):
             else ("" if not saved or saved.value is None else plain(saved.value))
         )
         comment = typed["comments"][c.pk] if typed else (saved.comment if saved else "")
-        rows.append({"criterion": c, "value": value, "comment": comment})
+        rows.append(
+            {
+                "pk": c.pk,
+                "name": c.name,
+                "description": c.description,
+                "max_score": c.max_score,
+                "max_shown": floatformat(c.max_score, "-2"),
+                "weight_shown": floatformat(c.weight, "-2"),
+                "value": value,
+                "comment": comment,
+            }
+        )
+    chosen_tier = (
+        typed["tier"] if typed else (str(review.recommended_tier_id or "") if review else "")
+    )
+    tier_options = [
+        {"value": t.pk, "label": t.localised_name, "selected": chosen_tier == str(t.pk)}
+        for t in tiers
+    ]
     submitted = review is not None and review.status == ReviewStatus.SUBMITTED
     others = []
     if scoring_selectors.may_see_others(assignment, review):
@@ -141,11 +176,8 @@ def score(request, pk):
             "round": review_round,
             "review": review,
             "rows": rows,
-            "tiers": tiers,
+            "tier_options": tier_options,
             "overall": typed["overall"] if typed else (review.overall_comment if review else ""),
-            "chosen_tier": typed["tier"]
-            if typed
-            else (str(review.recommended_tier_id or "") if review else ""),
             "locked": submitted or not review_round.is_open(timezone.now()),
             "submitted": submitted,
             "others": others,
