@@ -42,10 +42,12 @@ def scene(orm, live_server, settings, tmp_path):
     return {"url": live_server.url, "campaign": campaign, "draft": draft, "pdf": document}
 
 
-def _edit_page(browser, scene, username="county"):
+def _edit_page(browser, scene, username="county", *, fake_clock=False):
     base, draft = scene["url"], scene["draft"]
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
+    if fake_clock:  # the page's Date and timers, which the test may move forward
+        page.clock.install()
     page.goto(f"{base}/accounts/login/?next=/cases/mine/{draft.pk}/edit/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
@@ -264,10 +266,11 @@ def test_a_lost_connection_shows_a_note_and_the_next_try_saves(browser, scene):
 def test_the_page_itself_stops_autosaving_at_the_deadline(browser, scene):
     closes = timezone.now() + timedelta(seconds=20)  # time enough to log in and open the page
     Campaign.objects.filter(pk=scene["campaign"].pk).update(submission_closes_at=closes)
-    page = _edit_page(browser, scene)
+    page = _edit_page(browser, scene, fake_clock=True)
     sent = []
     page.on("request", lambda request: sent.append(request.url) if "autosave" in request.url else 0)
-    page.wait_for_timeout((closes - timezone.now()).total_seconds() * 1000 + 1000)
+    # The page's clock passes the deadline (the server's has not: only the page can stop it).
+    page.clock.fast_forward(int((closes - timezone.now()).total_seconds() * 1000) + 1000)
     _type(page, "#id_summary", "截止那一刻写的。")
     page.keyboard.press("Tab")
     _wait_for_note(page, "已过,自动保存已停止")
