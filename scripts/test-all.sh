@@ -14,7 +14,8 @@ PY=${PY:-$ROOT/.venv/bin/python}
 source "$ROOT/scripts/services.sh"
 
 # --- Debian packages ---------------------------------------------------------
-DEB_PACKAGES=(postgresql redis-server chromium fonts-wqy-zenhei)
+# nginx: the two-node test (tests/deploy/) runs deploy/nginx/ in front of two gunicorn nodes.
+DEB_PACKAGES=(postgresql redis-server chromium fonts-wqy-zenhei nginx)
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
@@ -50,13 +51,20 @@ export DJANGO_ALLOW_ASYNC_UNSAFE=true
 mkdir -p artifacts
 
 # Run pytest, map exit code 5 (nothing collected) to a failure.
+# run_pytest LABEL [ENV-PREFIX...] [-- PYTEST-ARGS...]
 run_pytest() {
     local label=$1
     shift
+    local prefix=() extra=()
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+        prefix+=("$1")
+        shift
+    done
+    [ $# -gt 0 ] && shift && extra=("$@")
     echo
     echo "[test-all] ===== pytest ($label) ====="
     local rc=0
-    "$@" "$PY" -m pytest "${PYTEST_ARGS[@]}" || rc=$?
+    "${prefix[@]}" "$PY" -m pytest "${extra[@]}" "${PYTEST_ARGS[@]}" || rc=$?
     if [ "$rc" -eq 5 ]; then
         echo "[test-all] pytest ($label): no tests were collected; treating as failure" >&2
     fi
@@ -69,10 +77,13 @@ PYTEST_ARGS=("$@")
 sqlite_rc=0
 run_pytest "SQLite, locmem cache" env -u DATABASE_URL -u REDIS_URL || sqlite_rc=$?
 
-export REQUIRE_WORKER=1 # only the PostgreSQL run: tests/notifications/test_worker.py must run there, not skip
+# Only the PostgreSQL run: the real-worker, object-store and two-node tests must run there,
+# not skip. Page-markup checks that no database engine changes (engine_neutral) ran above.
 pg_rc=0
 run_pytest "PostgreSQL + Redis" \
-    env DATABASE_URL="$PG_DATABASE_URL" REDIS_URL="$PG_REDIS_URL" || pg_rc=$?
+    env DATABASE_URL="$PG_DATABASE_URL" REDIS_URL="$PG_REDIS_URL" \
+    REQUIRE_WORKER=1 REQUIRE_S3=1 REQUIRE_MULTINODE=1 \
+    -- -m "not engine_neutral" || pg_rc=$?
 
 summary() {
     local label=$1 rc=$2

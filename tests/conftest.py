@@ -29,6 +29,9 @@ from tests.factories import (
     UserFactory,
 )
 
+# The crawl's `world` fixture (tests/page_crawl.py), shared by the page checks.
+pytest_plugins = ["tests.page_crawl"]
+
 
 @pytest.fixture(autouse=True)
 def _default_language():

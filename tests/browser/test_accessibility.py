@@ -22,15 +22,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 import pytest
 from django.conf import settings
 
-from tests.test_csp import (  # noqa: F401 (world is a fixture)
+from tests.page_crawl import (
     MUST_REACH,
     client_for_world,
     crawl,
     url_name,
-    world,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.engine_neutral]
 
 ROLES = ("anonymous", "locality", "expert", "administrator")
 WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}

@@ -35,7 +35,7 @@ from tests.factories import (
     submitted_case,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.engine_neutral]
 
 TIMEOUT_MS = 15_000
 

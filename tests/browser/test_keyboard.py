@@ -39,7 +39,7 @@ from tests.factories import (
     reviewing_campaign,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.engine_neutral]
 
 TIMEOUT_MS = 15_000
 MAX_TABS = 80  # more controls than any of these pages has
