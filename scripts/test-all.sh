@@ -74,8 +74,17 @@ run_pytest() {
 # Extra pytest arguments can be passed through: scripts/test-all.sh -k foo -x
 PYTEST_ARGS=("$@")
 
+# The two passes run side by side (one core each; TEST_SERIAL=1 runs them one after the
+# other): the SQLite pass writes to a log, shown when both are done.
 sqlite_rc=0
-run_pytest "SQLite, locmem cache" env -u DATABASE_URL -u REDIS_URL || sqlite_rc=$?
+sqlite_log=$(mktemp /tmp/awards-sqlite-pass.XXXXXX)
+if [ "${TEST_SERIAL:-0}" = 1 ]; then
+    run_pytest "SQLite, locmem cache" env -u DATABASE_URL -u REDIS_URL || sqlite_rc=$?
+else
+    echo "[test-all] pytest on SQLite runs beside the PostgreSQL pass; its output: $sqlite_log"
+    run_pytest "SQLite, locmem cache" env -u DATABASE_URL -u REDIS_URL >"$sqlite_log" 2>&1 &
+    sqlite_pid=$!
+fi
 
 # Only the PostgreSQL run: the real-worker, object-store and two-node tests must run there,
 # not skip. Page-markup checks that no database engine changes (engine_neutral) ran above.
@@ -84,6 +93,12 @@ run_pytest "PostgreSQL + Redis" \
     env DATABASE_URL="$PG_DATABASE_URL" REDIS_URL="$PG_REDIS_URL" \
     REQUIRE_WORKER=1 REQUIRE_S3=1 REQUIRE_MULTINODE=1 \
     -- -m "not engine_neutral" || pg_rc=$?
+
+if [ "${TEST_SERIAL:-0}" != 1 ]; then
+    wait "$sqlite_pid" || sqlite_rc=$?
+    cat "$sqlite_log"
+fi
+rm -f "$sqlite_log"
 
 summary() {
     local label=$1 rc=$2
