@@ -4,9 +4,11 @@ from urllib.parse import urlsplit
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
+from accounts import personal_data
 from accounts.models import Organisation, Role, User
 from accounts.services import request_password_reset
 from common.forms import ModelChoiceField, form_helper
@@ -127,3 +129,20 @@ class MoveOrganisationForm(forms.Form):
 
 class DeactivateForm(forms.Form):
     reason = forms.CharField(label=_("原因"), max_length=500, required=False)
+
+
+class PersonalDataQueryForm(forms.Form):
+    """Whose data: an e-mail address, a phone number or a user name (accounts/personal_data.py)."""
+
+    q = forms.CharField(
+        label=_("电子邮箱、电话号码或用户名"), max_length=personal_data.QUERY_MAX_LENGTH
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if "q" in cleaned:
+            try:
+                cleaned["person"] = personal_data.find_person(cleaned["q"])
+            except ValidationError as exc:
+                self.add_error("q", exc.messages)
+        return cleaned

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -9,6 +9,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from accounts.audit_records import PERSONAL_DATA_EXPORTED
 from accounts.models import (
     AccountEvent,
     AccountEventKind,
@@ -18,6 +19,7 @@ from accounts.models import (
     User,
 )
 from accounts.tokens import invitation_token
+from audit import chain
 from common.links import absolute_url
 from notifications.models import NotificationKind
 from notifications.services import notify
@@ -220,3 +222,23 @@ def move_to_organisation(*, user, by, organisation, reason: str = "") -> User:
         context={"old_organisation": old, "new_organisation": organisation},
     )
     return user
+
+
+@transaction.atomic
+def record_personal_data_export(*, person, counts: dict[str, int], by: User) -> None:
+    """Who exported whose data, and how much, chained (audit/chain.py; the record's time is
+    when). What was asked is kept as a keyed digest and the accounts by id: the record holds
+    none of the exported data, so it may outlive it."""
+    if not by.is_administrator:
+        raise PermissionDenied
+    chain.append(
+        kind=PERSONAL_DATA_EXPORTED,
+        obj=User(pk=by.pk),  # `by` may be request.user, a lazy object the chain cannot label
+        content={
+            "by": by.pk,
+            "query_kind": person.kind.value,
+            "query_digest": person.query_digest(),
+            "accounts": person.account_ids,
+            "counts": counts,
+        },
+    )

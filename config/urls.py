@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from common.health import healthz_view
 from reform_cases.urls import locality as locality_urls
 from reform_cases.urls import public as public_urls
 from reform_cases.urls import signed_in as signed_in_urls
@@ -43,5 +44,8 @@ urlpatterns = [
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     # Browsers ask for /favicon.ico whatever the page links: send them to the static icon.
     path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),
+    # The load balancer's probe is answered by common.health.HealthProbeMiddleware before it
+    # gets here; this view serves /healthz?detail=1 (each check, to an administrator).
+    path("healthz", healthz_view, name="healthz"),
     path("admin/", admin.site.urls),
 ]

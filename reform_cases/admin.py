@@ -5,6 +5,9 @@ publication, corrections), so they are read-only here.
 """
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import RecordAdmin, RecordInline
 from reform_cases.models import (
@@ -119,3 +122,14 @@ class ObjectionAdmin(RecordAdmin):
     list_filter = ("campaign", "status")
     search_fields = ("name", "text", "case__title")
     list_select_related = ("campaign", "case")
+    # The admin would link the file by its storage URL (a presigned URL of the object store):
+    # the file is offered through the download view instead (common/stored_files.py).
+    exclude = ("file",)
+    readonly_fields = ("file_link",)
+
+    @admin.display(description=_("附件"))
+    def file_link(self, obj):
+        if not obj.file:
+            return "—"
+        url = reverse("manage:objection-file", kwargs={"pk": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, obj.file_name or _("下载"))

@@ -18,3 +18,7 @@ class ReformCasesConfig(AppConfig):
         from reform_cases import audit_records
 
         audit_records.register()
+        # What a person's data export (accounts/personal_data.py) finds here.
+        from reform_cases import personal_data
+
+        personal_data.register_all()

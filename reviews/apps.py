@@ -48,3 +48,7 @@ class ReviewsConfig(AppConfig):
         from reviews.ranking.manifest import ranking_section
 
         register_section(ranking_section)
+        # What a person's data export (accounts/personal_data.py) finds here.
+        from reviews import personal_data
+
+        personal_data.register_all()

@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL + Redis for the test suite.
+# Throwaway PostgreSQL + Redis + an S3-compatible store (moto) for the test suite.
 #
-# Source it and call `services_start` (sets DATABASE_URL / REDIS_URL and
-# installs nothing), then `services_stop` (the caller's EXIT trap should do it).
+# Source it and call `services_start` (sets DATABASE_URL / REDIS_URL /
+# TEST_S3_ENDPOINT_URL and installs nothing), then `services_stop` (the caller's
+# EXIT trap should do it).
 #
 # Run directly:
-#   scripts/services.sh check          start both, psql 'select 1', redis ping, stop
-#   scripts/services.sh exec CMD ...   start both, run CMD with DATABASE_URL/REDIS_URL, stop
+#   scripts/services.sh check          start all three, psql 'select 1', redis ping, S3 answer, stop
+#   scripts/services.sh exec CMD ...   start all three, run CMD with their URLs, stop
 #
 # Nothing here touches a system-wide PostgreSQL cluster or Redis: the data
 # directory, sockets, logs and pidfiles all live in one `mktemp -d` directory.
+# The S3 server (moto, from .venv) keeps its buckets in memory; tests/storage/ uses it.
 
 SERVICES_DIR=""
 PG_BIN=""
 PG_PORT=""
 REDIS_PORT=""
+MOTO_PORT=""
 PG_STARTED=0
 REDIS_STARTED=0
+MOTO_STARTED=0
+_SVC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 _svc_log() { printf '[services] %s\n' "$*" >&2; }
 
@@ -37,6 +42,16 @@ _svc_free_port() {
     done
     _svc_log "no free port found near $1"
     return 1
+}
+
+# True when an HTTP server on 127.0.0.1:$1 answers a request (any status).
+_svc_http_answers() {
+    (
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf 'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+        IFS= read -r -t 2 line <&3
+        [[ "$line" == HTTP/* ]]
+    ) 2>/dev/null
 }
 
 # Run a command as the postgres user when we are root (initdb refuses root).
@@ -115,13 +130,46 @@ services_start() {
         return 1
     }
 
+    # --- S3-compatible store (moto) ------------------------------------------
+    local py=${PY:-${ROOT:-$_SVC_ROOT}/.venv/bin/python}
+    MOTO_PORT=$(_svc_free_port "${MOTO_PORT_BASE:-59000}")
+    _svc_log "starting moto S3 server on 127.0.0.1:$MOTO_PORT"
+    MOTO_STARTED=1
+    "$py" -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" >"$SERVICES_DIR/moto.log" 2>&1 &
+    echo $! >"$SERVICES_DIR/moto.pid"
+    for ((i = 0; i < 150; i++)); do
+        _svc_http_answers "$MOTO_PORT" && break
+        sleep 0.2
+    done
+    _svc_http_answers "$MOTO_PORT" || {
+        _svc_log "moto S3 server did not answer on port $MOTO_PORT"
+        cat "$SERVICES_DIR/moto.log" >&2 || true
+        return 1
+    }
+
     export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/awards"
     export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-    _svc_log "DATABASE_URL=$DATABASE_URL REDIS_URL=$REDIS_URL"
+    export TEST_S3_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+    _svc_log "DATABASE_URL=$DATABASE_URL REDIS_URL=$REDIS_URL TEST_S3_ENDPOINT_URL=$TEST_S3_ENDPOINT_URL"
 }
 
 # Idempotent; safe to call from an EXIT trap after a partial start.
 services_stop() {
+    if [ "$MOTO_STARTED" = 1 ]; then
+        MOTO_STARTED=0
+        local moto_pid
+        moto_pid=$(cat "$SERVICES_DIR/moto.pid" 2>/dev/null || true)
+        if [ -n "$moto_pid" ]; then
+            kill "$moto_pid" 2>/dev/null || true
+            local j
+            for ((j = 0; j < 25; j++)); do
+                kill -0 "$moto_pid" 2>/dev/null || break
+                sleep 0.2
+            done
+            kill -0 "$moto_pid" 2>/dev/null && kill -9 "$moto_pid" 2>/dev/null || true
+        fi
+        unset TEST_S3_ENDPOINT_URL
+    fi
     if [ "$REDIS_STARTED" = 1 ]; then
         REDIS_STARTED=0
         redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
@@ -158,11 +206,13 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
             dir=$SERVICES_DIR
             "$PG_BIN/psql" -X -h 127.0.0.1 -p "$PG_PORT" -U postgres -d awards -tAc 'select 1'
             redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping
+            _svc_http_answers "$MOTO_PORT" && echo "S3 answers at $TEST_S3_ENDPOINT_URL"
             services_stop
             [ ! -e "$dir" ] || { _svc_log "temp dir $dir still exists"; exit 1; }
             ! _svc_port_in_use "$PG_PORT" || { _svc_log "port $PG_PORT still open"; exit 1; }
             ! _svc_port_in_use "$REDIS_PORT" || { _svc_log "port $REDIS_PORT still open"; exit 1; }
-            _svc_log "check OK: both services started, answered and stopped"
+            ! _svc_port_in_use "$MOTO_PORT" || { _svc_log "port $MOTO_PORT still open"; exit 1; }
+            _svc_log "check OK: the three services started, answered and stopped"
             ;;
         exec)
             shift

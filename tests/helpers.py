@@ -5,6 +5,8 @@ Test data is built in tests/factories.py; fixtures live in conftest.py.
 
 import csv
 import re
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -126,3 +128,175 @@ def totp_code(key_or_device, *, steps_ahead=0) -> str:
 
     key = getattr(key_or_device, "key", key_or_device)
     return f"{totp(unhexlify(key), drift=steps_ahead):06d}"
+
+
+# --- deploy/: the operator's files, as the tests run them -----------------------------------
+
+DEPLOY = Path(settings.BASE_DIR) / "deploy"
+NGINX_CONF = DEPLOY / "nginx" / "reform-awards.conf"
+# The values deploy/nginx/reform-awards.conf marks `# edit: <what>` (its header says so).
+NGINX_EDIT_MARK = re.compile(
+    r"(?m)^(?P<indent>\s*)(?P<directive>[^#\n]*?);\s*#\s*edit:\s*(?P<what>\w+)\s*$"
+)
+
+
+def nginx_edited(*, listen: str, nodes: list[str], static_root: str, access_log: str) -> str:
+    """deploy/nginx/reform-awards.conf with only its `# edit:` lines given these values."""
+    text = NGINX_CONF.read_text(encoding="utf-8")
+    node_lines = iter(nodes)
+    seen = Counter()
+
+    def replace(match):
+        what, directive, indent = match["what"], match["directive"], match["indent"]
+        seen[what] += 1
+        if what == "listen":
+            return f"{indent}listen {listen};"
+        if what == "static":
+            return f"{indent}alias {static_root.rstrip('/')}/;"
+        if what == "log":
+            return f"{indent}access_log {access_log} reform_awards;"
+        if what == "node":
+            # The first marked line carries every node given; the operator's others go.
+            if seen[what] > 1:
+                return ""
+            options = directive.split(None, 2)[2] if len(directive.split()) > 2 else ""
+            return "\n".join(f"{indent}server {node} {options};" for node in node_lines)
+        raise AssertionError(f"unknown edit mark {what!r} in {NGINX_CONF}")
+
+    edited = NGINX_EDIT_MARK.sub(replace, text)
+    assert set(seen) == {"listen", "static", "log", "node"}, seen
+    return edited
+
+
+def nginx_wrapper(prefix: Path, fragment: str, *, user_root: bool = False) -> Path:
+    """A top-level nginx.conf in `prefix` that includes `fragment` as nginx's conf.d would.
+
+    Every path nginx writes (pid, logs, temporary files) is inside `prefix`.
+    """
+    (prefix / "reform-awards.conf").write_text(fragment, encoding="utf-8")
+    temp_paths = "\n".join(
+        f"    {kind}_temp_path {prefix / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    mime_types = Path("/etc/nginx/mime.types")
+    wrapper = prefix / "nginx.conf"
+    wrapper.write_text(
+        # As root nginx would switch its workers to `nobody`, who cannot read the prefix.
+        ("user root;\n" if user_root else "")
+        + "worker_processes 1;\n"
+        + f"pid {prefix / 'nginx.pid'};\n"
+        + f"error_log {prefix / 'error.log'};\n"
+        + "events { worker_connections 256; }\n"
+        + "http {\n"
+        + (f"    include {mime_types};\n" if mime_types.exists() else "")
+        + f"{temp_paths}\n"
+        + f"    include {prefix / 'reform-awards.conf'};\n"
+        + "}\n",
+        encoding="utf-8",
+    )
+    return wrapper
+
+
+def systemd_unit(name: str) -> dict[str, list[str]]:
+    """The `Key=value` lines of deploy/systemd/<name> (every value of a key, in order)."""
+    values: dict[str, list[str]] = {}
+    for line in (DEPLOY / "systemd" / name).read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";", "[")):
+            continue
+        key, _, value = line.partition("=")
+        values.setdefault(key.strip(), []).append(value.strip())
+    return values
+
+
+def unit_command(name: str) -> list[str]:
+    """ExecStart of a unit as argv: `%%` is systemd's escape for a literal `%`."""
+    import shlex
+
+    (exec_start,) = systemd_unit(name)["ExecStart"]
+    return [arg.replace("%%", "%") for arg in shlex.split(exec_start)]
+
+
+def local_command(argv: list[str]) -> list[str]:
+    """A unit's command with its virtualenv's program taken from this checkout's."""
+    import sys
+
+    program = Path(sys.executable).with_name(Path(argv[0]).name)
+    return [str(program), *argv[1:]]
+
+
+# --- processes beside the test: Celery workers, web nodes --------------------------------------
+
+
+def shared_database_url() -> str | None:
+    """The test database as a URL another process's settings (django-environ) understand.
+
+    None unless it is PostgreSQL: another process cannot share an SQLite test database.
+    """
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        return None
+    auth = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host = db["HOST"] or "localhost"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}@{host}{port}/{quote(db['NAME'], safe='')}"
+
+
+def redis_url_with_db(number: int) -> str | None:
+    """REDIS_URL with another database number (one of its own for each kind of test)."""
+    import os
+    from urllib.parse import urlunsplit
+
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url.startswith("redis://"):
+        return None
+    return urlunsplit(urlsplit(redis_url)._replace(path=f"/{number}"))
+
+
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at `url`, dropping pooled connections to the old one."""
+    from config.celery import app as celery_app
+
+    celery_app.conf.broker_url = url
+    # Dropped, not closed: kombu keeps one pool per broker URL and hands the same one back.
+    celery_app._pool = None
+    amqp = celery_app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+@contextmanager
+def publishing_to(url: str):
+    """Tasks this process enqueues go to the broker at `url` instead of running in process."""
+    from config.celery import app as celery_app
+
+    saved = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
+    celery_app.conf.task_always_eager = False
+    use_broker(url)
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = saved[0]
+        use_broker(saved[1])
+
+
+MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # between messages in a file-backend file
+
+
+def file_backend_messages(mail_dir: Path) -> list:
+    """Every e-mail Django's file backend wrote into `mail_dir`, parsed (headers decoded)."""
+    import email
+    import email.policy
+
+    found = []
+    for path in sorted(mail_dir.iterdir()):
+        for chunk in path.read_bytes().split(MAIL_SEPARATOR):
+            if chunk.strip():
+                found.append(email.message_from_bytes(chunk, policy=email.policy.default))
+    return found

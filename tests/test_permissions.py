@@ -17,6 +17,7 @@ ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/?next=…
 EVERYONE_200 = [
     ("home", {}),
     ("results:list", {}),
+    ("privacy", {}),
     ("results:year", {"year": 2020}),
     ("results:year", {"year": 2019}),
     ("results:export-csv", {"year": 2020}),
@@ -38,6 +39,8 @@ MATRIX = (
     + [(name, kwargs, role, 404) for name, kwargs in EVERYONE_404 for role in ROLES]
     # /favicon.ico sends every browser to the static icon.
     + [("favicon", {}, role, 302) for role in ROLES]
+    # The load balancer's probe answers everyone alike (detail: tests/config/test_healthz.py).
+    + [("healthz", {}, role, 200) for role in ROLES]
     + [
         # url name,                     kwargs, role,             expected
         ("manage:results-import", {}, "anonymous", LOGIN),
@@ -52,6 +55,13 @@ MATRIX = (
         ("manage:results-import-apply", {}, "expert", 403),
         ("manage:results-import-apply", {}, "administrator", 405),  # POST only
         ("manage:results-import-apply", {}, "deactivated", LOGIN),
+        # A person's data on request: the office only.
+        ("manage:personal-data", {}, "anonymous", LOGIN),
+        ("manage:personal-data", {}, "locality", 403),
+        ("manage:personal-data", {}, "other_locality", 403),
+        ("manage:personal-data", {}, "expert", 403),
+        ("manage:personal-data", {}, "administrator", 200),
+        ("manage:personal-data", {}, "deactivated", LOGIN),
         ("admin:index", {}, "anonymous", ADMIN_LOGIN),
         ("admin:index", {}, "locality", ADMIN_LOGIN),
         ("admin:index", {}, "other_locality", ADMIN_LOGIN),

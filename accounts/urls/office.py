@@ -3,6 +3,7 @@
 from django.urls import path
 
 from accounts.views import office as views
+from accounts.views import personal_data
 
 urlpatterns = [
     path("accounts/", views.account_list, name="accounts"),
@@ -13,4 +14,5 @@ urlpatterns = [
     path("accounts/<int:pk>/active/", views.account_set_active, name="account-set-active"),
     path("accounts/<int:pk>/move/", views.account_move, name="account-move"),
     path("accounts/<int:pk>/invite/", views.account_invite, name="account-invite"),
+    path("personal-data/", personal_data.personal_data, name="personal-data"),
 ]

@@ -65,7 +65,12 @@ def account_create(request):
         else:
             messages.success(request, _("已创建账户 %(name)s,邀请邮件已发出。") % {"name": user})
             return redirect("manage:account-detail", pk=user.pk)
-    return render(request, "office/form_page.html", {"form": form, "page_title": _("新建账户")})
+    return render(
+        request,
+        "office/form_page.html",
+        # The form collects personal data: the page links the privacy notice.
+        {"form": form, "page_title": _("新建账户"), "privacy_note": True},
+    )
 
 
 @administrator_required

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.settings.broker import broker_url
+from config.settings.storage import default_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -55,6 +56,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every later log line of the request carries its id (common/request_id.py).
+    "common.request_id.RequestIdMiddleware",
+    # The load balancer's probe, answered before the HTTPS redirect, the Host check and the
+    # session see it (common/health.py); /healthz?detail=1 goes on to the view.
+    "common.health.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # CONTENT_SECURITY_POLICY below
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -111,6 +117,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that drops packets fails a page (and /healthz) in seconds, not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -162,7 +172,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded files: MEDIA_ROOT, or an S3-compatible store when STORAGE_BUCKET is set
+    # (config/settings/storage.py; a half-configured store stops the start).
+    "default": default_storage(env),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -191,7 +203,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "review-reminders": {"task": "reviews.tasks.send_review_reminders", "schedule": 3600.0},
+    # Daily; what it erases is said in reform_cases/publication/retention.py.
+    "erase-expired-personal-data": {
+        "task": "reform_cases.tasks.erase_expired_personal_data",
+        "schedule": 24 * 3600.0,
+    },
 }
+# The worker's lines carry the id of the request that enqueued the task (common/request_id.py
+# adds the filter to the worker's handlers).
+CELERY_WORKER_LOG_FORMAT = (
+    "[%(asctime)s: %(levelname)s/%(processName)s] [%(request_id)s] %(message)s"
+)
+CELERY_WORKER_TASK_LOG_FORMAT = (
+    "[%(asctime)s: %(levelname)s/%(processName)s] [%(request_id)s] "
+    "%(task_name)s[%(task_id)s]: %(message)s"
+)
 NOTIFICATION_CHANNELS = ["notifications.channels.EmailChannel"]
 
 if REDIS_URL:
@@ -201,6 +227,8 @@ if REDIS_URL:
             "BACKEND": "common.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="rca"),
+            # A hung Redis fails the request in seconds instead of holding the worker.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         }
     }
 else:
@@ -239,15 +267,27 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 IMPORT_MAX_ROWS = 5000
 
+LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Each line names its request (X-Request-ID, common/request_id.py; "-" outside one).
+    "formatters": {"console": {"format": LOG_FORMAT}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "console",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # A 403 or 404 is one warning line without a traceback (common/log_filters.py); Django's
     # own console handler on "django" is dropped so that, with DEBUG on, nothing prints twice
     # (records reach the root's handler).
-    "filters": {"client_errors": {"()": "common.log_filters.ClientErrorsWithoutTraceback"}},
+    "filters": {
+        "client_errors": {"()": "common.log_filters.ClientErrorsWithoutTraceback"},
+        "request_id": {"()": "common.request_id.RequestIdFilter"},
+    },
     "loggers": {
         "django": {"handlers": [], "level": "INFO"},
         "django.request": {"filters": ["client_errors"]},
@@ -258,6 +298,15 @@ LOGGING = {
 SITE_NAME = _("改革创新实践案例评选")
 # Absolute links in emails (invitations, password resets).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Personal data (objectors' details, contacts of cases without an award, log-in records and
+# download addresses) is erased this many days after a campaign's results are published, or
+# after the log-in (reform_cases/publication/retention.py); the privacy page reads it.
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=365)
+if PERSONAL_DATA_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("PERSONAL_DATA_RETENTION_DAYS must be at least 1.")
+# Where people ask for their data or its correction (shown on /privacy/); empty: the page
+# says to write to the organising office.
+PRIVACY_CONTACT = env("PRIVACY_CONTACT", default="")
 # Client addresses (log-in throttling, objection limits, download log) come from
 # common.client_address. TRUSTED_PROXY_COUNT: how many reverse proxies of our own stand in
 # front of the application; the client is the Nth X-Forwarded-For entry from the right.

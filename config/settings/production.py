@@ -4,6 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
+from config.settings.storage import default_storage
 
 DEBUG = False
 DEMO_DATA_ALLOWED = False
@@ -30,6 +31,9 @@ TRUSTED_PROXY_COUNT = env.int(
     default=1 if TRUSTED_PROXY_COUNT == 0 else TRUSTED_PROXY_COUNT,  # noqa: F405
 )
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# The load balancer probes each node over plain HTTP (common/health.py answers it before the
+# redirect anyway; this keeps it so should the middleware order change).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
@@ -42,7 +46,7 @@ X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": default_storage(env),  # as in base: MEDIA_ROOT, or the store of STORAGE_BUCKET
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy
 from common.exceptions import InvalidTransition
 from common.forms import describe_changes, describe_formset
 from common.timefmt import local_datetime
+from common.transactional_files import save_file
 from reform_cases.campaigns import rules as campaign_rules
-from reform_cases.filetypes import SIGNATURES, safe_filename
+from reform_cases.filetypes import SIGNATURES, check_upload, safe_filename
 from reform_cases.models import (
     Campaign,
     CampaignEvent,
@@ -24,6 +25,8 @@ from reform_cases.models import (
 from reform_cases.publication.cache import invalidate_public_results
 
 S = CampaignStatus
+# What a template of the call may be (CampaignFileForm offers the same).
+CALL_FILE_TYPES = ("pdf", "docx", "xlsx")
 # The order of the award: forward one step at a time; some steps may go back (with a reason).
 FORWARD = {
     S.DRAFT: S.OPEN,
@@ -208,7 +211,12 @@ def save_campaign(*, form, tier_formset, by) -> Campaign:
 
 
 @transaction.atomic
-def add_campaign_file(*, campaign: Campaign, by, title: str, upload, kind: str) -> CampaignFile:
+def add_campaign_file(*, campaign: Campaign, by, title: str, upload) -> CampaignFile:
+    """A template of the call; its content is checked here, before it reaches the store."""
+    try:
+        kind = check_upload(upload, allowed=CALL_FILE_TYPES)
+    except ValueError as exc:
+        raise ValidationError({"file": str(exc)}) from exc
     item = CampaignFile(
         campaign=campaign,
         title=title.strip() or upload.name,
@@ -216,7 +224,8 @@ def add_campaign_file(*, campaign: Campaign, by, title: str, upload, kind: str) 
         size=upload.size,
         uploaded_by=by,
     )
-    item.file.save(safe_filename(upload.name), upload, save=False)
+    # Removed from the store again if this transaction (or one around it) rolls back.
+    save_file(item.file, safe_filename(upload.name), upload)
     item.save()
     _record(campaign, by, CampaignEventKind.FILE_ADDED, f"{item.title}({item.file.name})")
     transaction.on_commit(invalidate_public_results)

@@ -18,6 +18,7 @@ from audit import chain
 from common.exceptions import InvalidTransition
 from common.links import absolute_url
 from common.timefmt import local_datetime
+from common.transactional_files import save_file
 from notifications.models import NotificationKind
 from notifications.services import notify
 from reform_cases.audit_records import (
@@ -205,7 +206,8 @@ def submit_objection(
         except ValueError as exc:
             raise ValidationError({"file": str(exc)}) from exc
         objection.file_name = safe_filename(upload.name)
-        objection.file.save(objection.file_name, upload, save=False)
+        # Removed again if the row or the notification below fails.
+        save_file(objection.file, objection.file_name, upload)
     objection.save()
     notify(
         User.objects.filter(role=Role.ADMINISTRATOR, is_active=True),

@@ -4,7 +4,7 @@ import re
 import uuid
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout
+from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -78,7 +78,12 @@ class CaseForm(forms.ModelForm):
         self.helper.layout = Layout(
             Fieldset(_("基本信息"), "title", "field", "co_organisations"),
             Fieldset(_("案例内容"), *CASE_SECTIONS),
-            Fieldset(_("联系人"), "contact_name", "contact_phone"),
+            Fieldset(
+                _("联系人"),
+                "contact_name",
+                "contact_phone",
+                HTML('{% include "_privacy_note.html" %}'),
+            ),
         )
 
     def _clean_text(self, name, limit):

@@ -22,6 +22,7 @@ from common.exceptions import AlreadySubmitted, InvalidTransition
 from common.links import absolute_url
 from common.lists import join_list
 from common.timefmt import local_datetime
+from common.transactional_files import save_file
 from notifications.models import NotificationKind
 from notifications.services import notify
 from reform_cases.campaigns import rules as campaign_rules
@@ -512,14 +513,9 @@ def add_attachment(*, case: Case, by, upload, kind: str) -> Attachment:
         size=upload.size,
         uploaded_by=by,
     )
-    attachment.file.save(name, upload, save=False)
-    stored = attachment.file.name
-    # A file written for a row that is not saved would be an orphan.
-    try:
-        attachment.save()
-    except Exception:
-        attachment.file.storage.delete(stored)
-        raise
+    # Removed from the store again if this transaction (or one around it) rolls back.
+    save_file(attachment.file, name, upload)
+    attachment.save()
     return attachment
 
 

@@ -4,7 +4,10 @@ from django.urls import path
 
 from reform_cases.views import public as views
 
-home_patterns = [path("", views.home, name="home")]
+home_patterns = [
+    path("", views.home, name="home"),
+    path("privacy/", views.privacy, name="privacy"),
+]
 
 results_patterns = [
     path("", views.campaign_list, name="list"),

@@ -7,13 +7,14 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.client_address import client_address
+from common.stored_files import file_download
 from common.uploads import FileSizeLimit
 from reform_cases.campaigns.markup import render_call
 from reform_cases.models import (
@@ -41,6 +42,23 @@ def home(request):
         }
 
     return cached_page(request, "home", build)
+
+
+@require_GET
+def privacy(request):
+    """The privacy notice: what is kept, why, who sees it, for how long (read from settings,
+    so the page says what reform_cases/publication/retention.py does)."""
+    return render(
+        request,
+        "public/privacy.html",
+        {
+            "page_title": _("个人信息保护说明"),
+            "retention_days": settings.PERSONAL_DATA_RETENTION_DAYS,
+            "cooloff_minutes": round(settings.AXES_COOLOFF_TIME * 60),
+            "objections_per_day": publication_services.OBJECTIONS_PER_IP_PER_DAY,
+            "contact": settings.PRIVACY_CONTACT,
+        },
+    )
 
 
 @require_GET
@@ -156,16 +174,13 @@ def call_for_entries(request, year):
 def call_file(request, year, file_pk):
     campaign = _open_call(year)
     item = get_object_or_404(CampaignFile, pk=file_pk, campaign=campaign)
-    try:
-        handle = item.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
     extension = item.file.name.rsplit(".", 1)[-1]
-    return FileResponse(
-        handle,
-        as_attachment=True,
+    return file_download(
+        request,
+        item.file,
         filename=f"{item.title}.{extension}",
         content_type=item.content_type,
+        public=True,  # the same template for everyone, while the call is open
     )
 
 

@@ -2,11 +2,11 @@
 `attachments_visible_to` (the case's visibility; files hidden from experts)."""
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from common.client_address import client_address
+from common.stored_files import file_download
 from reform_cases.access import attachments_visible_to
 from reform_cases.models import AttachmentDownload
 
@@ -24,16 +24,9 @@ def attachment_download(request, attachment_pk):
         AttachmentDownload.objects.create(
             attachment=attachment, user=request.user, ip_address=client_address(request)
         )
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
+    return file_download(
+        request,
+        attachment.file,
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -85,6 +85,10 @@ ROWS = [
     ("delete", "/manage/accounts/import/", None,                        LOGIN, 403, 403, 405, LOGIN),
     ("get",    "/manage/accounts/import/apply/", None,                  LOGIN, 403, 403, 405, LOGIN),
     ("post",   "/manage/accounts/import/apply/", {"token": "x"},        LOGIN, 403, 403, "/manage/accounts/import/", LOGIN),
+    # --- a person's data on request (issue 17): found nothing, so the page again ---
+    ("get",    "/manage/personal-data/", {"q": "nobody@example.org"},   LOGIN, 403, 403, 200, LOGIN),
+    ("post",   "/manage/personal-data/", {"q": "nobody@example.org"},   LOGIN, 403, 403, 200, LOGIN),
+    ("put",    "/manage/personal-data/", None,                          LOGIN, 403, 403, 405, LOGIN),
     ("get",    account(), None,                                         LOGIN, 403, 403, 200, LOGIN),
     ("get",    account(GONE), None,                                     LOGIN, 403, 403, 200, LOGIN),
     ("get",    account(MISSING), None,                                  LOGIN, 403, 403, 404, LOGIN),
@@ -249,6 +253,7 @@ ISSUE_VIEW_MODULES = {
     "reform_cases.views.public",
     "reform_cases.views.office.results_import",
     "accounts.views.office",
+    "accounts.views.personal_data",
     "accounts.views.signed_in",
     "notifications.views.office",
     "notifications.views.signed_in",

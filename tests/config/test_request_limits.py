@@ -18,6 +18,7 @@ from reform_cases.models import AttachmentKind, CampaignStatus, Objection
 from reform_cases.publication.forms import ObjectionForm
 from reform_cases.submission.services import MAX_ATTACHMENT_BYTES
 from tests.factories import CampaignFactory, draft_case, open_campaign
+from tests.helpers import nginx_edited, nginx_wrapper
 
 NGINX_CONF = Path(settings.BASE_DIR) / "deploy" / "nginx" / "reform-awards.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -127,44 +128,30 @@ def test_nginx_body_limit_equals_the_django_setting():
     assert nginx_size(value) == settings.MAX_REQUEST_BYTES
 
 
-def test_nginx_passes_the_client_address_and_scheme_to_gunicorn():
-    assert nginx_directives("proxy_pass") == ["http://127.0.0.1:8000"]
+def test_nginx_passes_the_client_address_and_scheme_to_the_nodes():
+    assert nginx_directives("proxy_pass") == ["http://reform_awards"] * 2  # /healthz and /
     headers = dict(v.split(None, 1) for v in nginx_directives("proxy_set_header"))
     assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
     assert headers["X-Forwarded-Proto"] == "$scheme"
     assert headers["Host"] == "$host"
+    assert headers["X-Request-ID"] == "$request_id"
     assert nginx_directives("alias") == ["/srv/reform-awards/staticfiles/"]
 
 
 @pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed")
 def test_nginx_accepts_the_fragment(tmp_path):
     # `nginx -t` binds the listening port; port 80 needs root, so the copy checked here
-    # listens on a free port instead. Nothing else in it differs.
+    # listens on a free port instead: only the lines marked `# edit:` differ.
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    fragment = NGINX_CONF.read_text(encoding="utf-8")
-    fragment, replaced = re.subn(
-        r"(?m)^(\s*)listen\s+80;", rf"\1listen 127.0.0.1:{port};", fragment
+    fragment = nginx_edited(
+        listen=f"127.0.0.1:{port}",
+        nodes=["127.0.0.1:8001", "127.0.0.1:8002"],
+        static_root=str(tmp_path / "static"),
+        access_log=str(tmp_path / "access.log"),
     )
-    assert replaced == 1
-    (tmp_path / "reform-awards.conf").write_text(fragment, encoding="utf-8")
-    temp_paths = "\n".join(
-        f"    {kind}_temp_path {tmp_path / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    wrapper = tmp_path / "nginx.conf"
-    wrapper.write_text(
-        f"pid {tmp_path / 'nginx.pid'};\n"
-        f"error_log {tmp_path / 'error.log'};\n"
-        "events {}\n"
-        "http {\n"
-        f"    access_log {tmp_path / 'access.log'};\n"
-        f"{temp_paths}\n"
-        f"    include {tmp_path / 'reform-awards.conf'};\n"
-        "}\n",
-        encoding="utf-8",
-    )
+    wrapper = nginx_wrapper(tmp_path, fragment)
     r = subprocess.run(
         [NGINX, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(wrapper)],
         capture_output=True,

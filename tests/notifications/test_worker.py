@@ -10,8 +10,6 @@ each test), and the file email backend writing to a temporary folder, where the 
 counted. The test process publishes to the same broker with eager tasks switched off.
 """
 
-import email
-import email.policy
 import os
 import re
 import shutil
@@ -21,17 +19,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.services import enqueue
 from notifications.tasks import resend_pending
@@ -47,6 +43,13 @@ from tests.factories import (
     draft_case,
     open_campaign,
 )
+from tests.helpers import (
+    file_backend_messages,
+    publishing_to,
+    redis_url_with_db,
+    shared_database_url,
+    use_broker,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -59,7 +62,6 @@ pytestmark = [
 BROKER_DB = 5  # a Redis database of its own: flushing it touches nothing else
 WORKER_START_TIMEOUT = 30
 DELIVERY_TIMEOUT = 30
-SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # between messages in a file-backend file
 REQUIRED = os.environ.get("REQUIRE_WORKER") == "1"
 
 
@@ -70,11 +72,10 @@ def _unavailable(reason):
 
 
 def _broker_url():
-    redis_url = os.environ.get("REDIS_URL", "")
-    if not redis_url.startswith("redis://"):
+    url = redis_url_with_db(BROKER_DB)
+    if url is None:
         _unavailable("REDIS_URL is not set: no Redis to run a real worker against")
-    parts = urlsplit(redis_url)
-    return urlunsplit(parts._replace(path=f"/{BROKER_DB}"))
+    return url
 
 
 def _redis(url):
@@ -85,15 +86,10 @@ def _redis(url):
 
 def _database_url():
     """The test database as a URL the worker's settings (django-environ) understand."""
-    db = connection.settings_dict
-    if connection.vendor != "postgresql":
+    url = shared_database_url()
+    if url is None:
         _unavailable(f"the worker cannot share a {connection.vendor} test database")
-    auth = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "localhost"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}@{host}{port}/{quote(db['NAME'], safe='')}"
+    return url
 
 
 def _closed_port():
@@ -138,12 +134,7 @@ class Worker:
 
     def messages(self):
         """Every email the file backend wrote, parsed (headers decoded)."""
-        found = []
-        for path in sorted(self.mail_dir.iterdir()):
-            for chunk in path.read_bytes().split(SEPARATOR):
-                if chunk.strip():
-                    found.append(email.message_from_bytes(chunk, policy=email.policy.default))
-        return found
+        return file_backend_messages(self.mail_dir)
 
     def wait_for(self, n, timeout=DELIVERY_TIMEOUT):
         deadline = time.monotonic() + timeout
@@ -252,28 +243,6 @@ def worker(django_db_setup, django_db_blocker, tmp_path_factory):
             _redis(broker_url).flushdb()
 
 
-def _use_broker(url):
-    """Point this process's Celery app at `url`, dropping pooled connections to the old one."""
-    celery_app.conf.broker_url = url
-    # Dropped, not closed: kombu keeps one pool per broker URL and hands the same one back.
-    celery_app._pool = None
-    amqp = celery_app.__dict__.get("amqp")
-    if amqp is not None:
-        amqp._producer_pool = None
-
-
-@contextmanager
-def _publishing_to(url):
-    saved = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
-    celery_app.conf.task_always_eager = False
-    _use_broker(url)
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = saved[0]
-        _use_broker(saved[1])
-
-
 @pytest.fixture
 def live(worker, settings):
     """Tasks go to the worker through Redis; the mail folder and the queue start empty."""
@@ -281,7 +250,7 @@ def live(worker, settings):
     settings.CELERY_BROKER_URL = worker.broker_url
     _redis(worker.broker_url).flushdb()
     worker.clear_mail()
-    with _publishing_to(worker.broker_url):
+    with publishing_to(worker.broker_url):
         yield worker
     _redis(worker.broker_url).flushdb()
 
@@ -345,7 +314,7 @@ def test_broker_down_then_back_every_submission_is_delivered_exactly_once(live, 
     # Redis is unreachable: nothing listens on the broker's port.
     down = f"redis://127.0.0.1:{_closed_port()}/{BROKER_DB}"
     settings.CELERY_BROKER_URL = down
-    _use_broker(down)
+    use_broker(down)
     timings = []
     for draft, user in drafts:
         started = time.monotonic()
@@ -364,7 +333,7 @@ def test_broker_down_then_back_every_submission_is_delivered_exactly_once(live, 
     # over a second time; and every row is handed over once more, as a task redelivered
     # after a worker crash would be.
     settings.CELERY_BROKER_URL = live.broker_url
-    _use_broker(live.broker_url)
+    use_broker(live.broker_url)
     Notification.objects.update(created_at=timezone.now() - timedelta(minutes=10))
     before = live.outcomes()
     assert resend_pending() == 20

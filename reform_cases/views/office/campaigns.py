@@ -123,14 +123,17 @@ def campaign_file_add(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     form = CampaignFileForm(request.POST, request.FILES)
     if form.is_valid():
-        campaign_services.add_campaign_file(
-            campaign=campaign,
-            by=request.user,
-            title=form.cleaned_data["title"],
-            upload=form.cleaned_data["file"],
-            kind=form.kind,
-        )
-        messages.success(request, _("模板文件已上传。"))
+        try:
+            campaign_services.add_campaign_file(
+                campaign=campaign,
+                by=request.user,
+                title=form.cleaned_data["title"],
+                upload=form.cleaned_data["file"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("模板文件已上传。"))
     else:
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))

@@ -5,13 +5,15 @@ page that says what it will do in numbers; the notice's own confirmation is on t
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import administrator_required
+from common.stored_files import file_download
+from reform_cases.filetypes import SIGNATURES, extension_of
 from reform_cases.models import Campaign, Case, CaseOutcome, Objection, Tier
 from reform_cases.publication import rules as publication_rules
 from reform_cases.publication import selectors as publication_selectors
@@ -84,9 +86,11 @@ def objection_file(request, pk):
     item = get_object_or_404(Objection, pk=pk)
     if not item.file:
         raise Http404
-    return FileResponse(
-        item.file.open("rb"), as_attachment=True, filename=item.file_name or "objection"
-    )
+    name = item.file_name or item.file.name.rsplit("/", 1)[-1]
+    # Objection files are checked to be PDF, JPEG or PNG when they arrive; the type is
+    # told by their extension, which check_upload made match the content.
+    content_type = SIGNATURES.get(extension_of(item.file.name), "application/octet-stream")
+    return file_download(request, item.file, filename=name, content_type=content_type)
 
 
 def _add_errors(form, exc: ValidationError) -> None:

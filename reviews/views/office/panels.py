@@ -49,7 +49,11 @@ def expert_edit(request, pk):
     return render(
         request,
         "office/form_page.html",
-        {"form": form, "page_title": _("专家信息:%(name)s") % {"name": user}},
+        {
+            "form": form,
+            "page_title": _("专家信息:%(name)s") % {"name": user},
+            "privacy_note": True,
+        },
     )
 
 
@@ -63,7 +67,7 @@ def expert_import(request):
         read=read_expert_rows,
         preview=_import_preview,
         template="office/form_page.html",
-        context={"page_title": _("导入专家")},
+        context={"page_title": _("导入专家"), "privacy_note": True},
     )
 
 

@@ -90,7 +90,7 @@ def test_saving_without_a_change_records_nothing(admin, campaign):
 def test_template_files_added_and_removed_are_recorded(admin, campaign):
     upload = SimpleUploadedFile("申报书模板.pdf", PDF, content_type="application/pdf")
     item = campaign_services.add_campaign_file(
-        campaign=campaign, by=admin, title="申报书模板", upload=upload, kind="pdf"
+        campaign=campaign, by=admin, title="申报书模板", upload=upload
     )
     campaign_services.remove_campaign_file(item=item, by=admin)
     kinds = [(e.kind, e.actor) for e in events(campaign)]
