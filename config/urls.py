@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from case_text.urls import public as case_text_public_urls
 from common.health import healthz_view
 from reform_cases.urls import locality as locality_urls
 from reform_cases.urls import public as public_urls
@@ -28,10 +29,13 @@ class FaviconRedirect(RedirectView):
 case_patterns = (
     public_urls.case_patterns + locality_urls.case_patterns + signed_in_urls.case_patterns
 )
+# /results/search/ (case_text) sits beside reform_cases' results pages in one namespace:
+# reform_cases does not import case_text.
+results_patterns = case_text_public_urls.results_patterns + public_urls.results_patterns
 
 urlpatterns = [
     path("", include(public_urls.home_patterns)),
-    path("results/", include((public_urls.results_patterns, "results"))),
+    path("results/", include((results_patterns, "results"))),
     path("cases/", include((case_patterns, "cases"))),
     path("calls/", include((public_urls.call_patterns, "calls"))),
     path("api/", include((public_urls.api_patterns, "api"))),

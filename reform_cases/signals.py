@@ -3,10 +3,16 @@
 
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import Signal
 
 from accounts.models import Organisation
 from reform_cases.models import PUBLIC_OUTCOMES, Campaign, Case, Field, Tier
 from reform_cases.publication.cache import invalidate_public_results
+
+# Sent by submission/services.submit_case inside its transaction, with `case_id`, when a case
+# is submitted or resubmitted: apps that reform_cases must not import (case_text) listen here.
+# A receiver that works outside the transaction registers it with transaction.on_commit.
+case_submitted = Signal()
 
 
 def _invalidate(**kwargs):

@@ -48,6 +48,11 @@ class ReviewsConfig(AppConfig):
         from reviews.ranking.manifest import ranking_section
 
         register_section(ranking_section)
+        # A refitted text model makes every expert vector stale: recompute them all (a task).
+        from case_text.signals import model_refitted
+        from reviews.panels.expert_vectors import on_model_refitted
+
+        model_refitted.connect(on_model_refitted, dispatch_uid="reviews-expert-vectors")
         # What a person's data export (accounts/personal_data.py) finds here.
         from reviews import personal_data
 

@@ -22,6 +22,7 @@ def profiles(person: Person) -> list[dict]:
             "institution": profile.institution,
             "inside_province": profile.inside_province,
             "fields": [f.name for f in profile.fields.all()],
+            "expertise_keywords": profile.expertise_keywords,
             "max_cases_per_round": profile.max_cases_per_round,
         }
         for profile in found

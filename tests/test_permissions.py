@@ -4,13 +4,17 @@ from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from case_text.models import ResemblancePair
 from reform_cases.models import CampaignStatus
 from tests.factories import CaseFactory
 from tests.helpers import ROLES, case_2020
 
 PUBLIC = "public-case"
 HIDDEN = "hidden-case"
+HIDDEN_CAMPAIGN = "hidden-campaign"  # the hidden case's campaign (in ranking)
+PAIR = "resemblance-pair"  # two cases whose texts resemble each other (重复申报)
 LOGIN = "login"  # 302 to /accounts/login/?next=…
 ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/?next=…
 
@@ -23,6 +27,7 @@ EVERYONE_200 = [
     ("results:export-csv", {"year": 2020}),
     ("results:export-xlsx", {"year": 2020}),
     ("cases:detail", {"pk": PUBLIC}),
+    ("results:search", {}),
 ]
 EVERYONE_404 = [
     ("cases:detail", {"pk": HIDDEN}),
@@ -62,6 +67,28 @@ MATRIX = (
         ("manage:personal-data", {}, "expert", 403),
         ("manage:personal-data", {}, "administrator", 200),
         ("manage:personal-data", {}, "deactivated", LOGIN),
+        # Full-text search over one campaign's cases, any status: the office only.
+        ("manage:campaign-search", {"pk": HIDDEN_CAMPAIGN}, "anonymous", LOGIN),
+        ("manage:campaign-search", {"pk": HIDDEN_CAMPAIGN}, "locality", 403),
+        ("manage:campaign-search", {"pk": HIDDEN_CAMPAIGN}, "other_locality", 403),
+        ("manage:campaign-search", {"pk": HIDDEN_CAMPAIGN}, "expert", 403),
+        ("manage:campaign-search", {"pk": HIDDEN_CAMPAIGN}, "administrator", 200),
+        ("manage:campaign-search", {"pk": HIDDEN_CAMPAIGN}, "deactivated", LOGIN),
+        ("manage:campaign-search", {"pk": 999_999}, "administrator", 404),
+        # Two resembling cases side by side: the office only, never the locality.
+        ("manage:resemblance", {"pk": PAIR}, "anonymous", LOGIN),
+        ("manage:resemblance", {"pk": PAIR}, "locality", 403),
+        ("manage:resemblance", {"pk": PAIR}, "other_locality", 403),
+        ("manage:resemblance", {"pk": PAIR}, "expert", 403),
+        ("manage:resemblance", {"pk": PAIR}, "administrator", 200),
+        ("manage:resemblance", {"pk": PAIR}, "deactivated", LOGIN),
+        ("manage:resemblance", {"pk": 999_999}, "administrator", 404),
+        ("manage:resemblance-verdict", {"pk": PAIR}, "anonymous", LOGIN),
+        ("manage:resemblance-verdict", {"pk": PAIR}, "locality", 403),
+        ("manage:resemblance-verdict", {"pk": PAIR}, "other_locality", 403),
+        ("manage:resemblance-verdict", {"pk": PAIR}, "expert", 403),
+        ("manage:resemblance-verdict", {"pk": PAIR}, "administrator", 405),  # POST only
+        ("manage:resemblance-verdict", {"pk": PAIR}, "deactivated", LOGIN),
         ("admin:index", {}, "anonymous", ADMIN_LOGIN),
         ("admin:index", {}, "locality", ADMIN_LOGIN),
         ("admin:index", {}, "other_locality", ADMIN_LOGIN),
@@ -78,7 +105,16 @@ MATRIX = (
 @pytest.fixture
 def case_pks(published_fixtures_for_module, db):
     hidden = CaseFactory(campaign__year=2030, campaign__status=CampaignStatus.RANKING)
-    return {PUBLIC: case_2020("“大下姜”联合体模式").pk, HIDDEN: hidden.pk}
+    pair = ResemblancePair.objects.create(
+        case=hidden, earlier_case=CaseFactory(campaign=hidden.campaign), similarity=0.8,
+        case_hash="", earlier_hash="", detected_at=timezone.now(),
+    )  # fmt: skip
+    return {
+        PUBLIC: case_2020("“大下姜”联合体模式").pk,
+        HIDDEN: hidden.pk,
+        HIDDEN_CAMPAIGN: hidden.campaign_id,
+        PAIR: pair.pk,
+    }
 
 
 @pytest.mark.parametrize("name,kwargs,role,expected", MATRIX)

@@ -10,6 +10,7 @@ from ipaddress import ip_network
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "accounts",
     "reform_cases",
+    "case_text",  # segmentation, TF-IDF vectors, resubmission and search
     "reviews",
     "notifications",
     "audit",
@@ -203,6 +205,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "review-reminders": {"task": "reviews.tasks.send_review_reminders", "schedule": 3600.0},
+    # Weekly, Sunday 03:00 (Asia/Shanghai): a new text model on every case handed in, and every
+    # case vector recomputed under it (case_text/services.refit_model).
+    "refit-text-model": {
+        "task": "case_text.tasks.refit_model",
+        "schedule": crontab(minute=0, hour=3, day_of_week="sunday"),
+    },
+    # Nightly: experts whose keywords or reviewed cases changed (reviews/panels/expert_vectors.py).
+    "refresh-expert-vectors": {
+        "task": "reviews.tasks.refresh_expert_vectors",
+        "schedule": 24 * 3600.0,
+    },
     # Daily; what it erases is said in reform_cases/publication/retention.py.
     "erase-expired-personal-data": {
         "task": "reform_cases.tasks.erase_expired_personal_data",

@@ -171,3 +171,23 @@ def co_organisation_conflicts(case: Case) -> list[dict] | None:
             for organisation_id, experts in provider(case).items():
                 excluded.setdefault(organisation_id, []).extend(experts)
     return [{"organisation": o, "experts": excluded[o.pk]} for o in organisations]
+
+
+# Panels other apps add to the formal-check page of a case -----------------------------------
+#
+# case_text shows there the cases a submission resembles (重复申报); reform_cases must not import
+# it, so it registers a provider at start-up (case_text/apps.py). A provider takes the case and
+# the user and returns None (nothing to show) or a dict with "template" (included with the dict
+# as `panel`) and whatever that template reads.
+
+_formal_check_panels: list[Callable] = []
+
+
+def register_formal_check_panel(provider: Callable) -> None:
+    if provider not in _formal_check_panels:
+        _formal_check_panels.append(provider)
+
+
+def formal_check_panels(case: Case, user) -> list[dict]:
+    panels = (provider(case, user) for provider in _formal_check_panels)
+    return [panel for panel in panels if panel]

@@ -40,6 +40,7 @@ from reform_cases.models import (
     FormalCheckAction,
     normalise_title,
 )
+from reform_cases.signals import case_submitted
 from reform_cases.submission import rules as submission_rules
 from reform_cases.submission import selectors as submission_selectors
 
@@ -368,6 +369,7 @@ def submit_case(*, case: Case, by) -> Case:
         context={"submitted_at": local_datetime(now)},
         link=_case_link(case),
     )
+    case_submitted.send(sender=Case, case_id=case.pk)
     return case
 
 

@@ -1,5 +1,10 @@
 """Automatic, conflict-free assignment for a round: builds the instance from the database,
-explains infeasibility, writes a proposal the administrator adjusts and confirms."""
+explains infeasibility, writes a proposal the administrator adjusts and confirms.
+
+Expertise is the text similarity of the expert's and the case's stored vectors when there are
+some, else the field match (reviews/assignment/matching.py); each proposed pair keeps its
+匹配度 and the words behind it, so that the board only reads them.
+"""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -9,7 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from case_text.core.vectors import current_model, shared_terms
+from case_text.models import CaseVector
 from common.exceptions import InvalidTransition
+from reviews.assignment import matching
 from reviews.assignment.conflicts import conflict_table
 from reviews.assignment.services import (
     expert_capacity,
@@ -19,7 +27,7 @@ from reviews.assignment.services import (
     round_experts,
 )
 from reviews.assignment.solver import Instance, solve
-from reviews.models import Assignment, AssignmentStatus, Review, ReviewRound
+from reviews.models import Assignment, AssignmentStatus, ExpertVector, Review, ReviewRound
 
 MAX_MESSAGES = 20
 
@@ -44,7 +52,7 @@ class Board:
     experts: list
     eligible: np.ndarray  # C × E: covered by a panel and free of conflicts
     conflicted: np.ndarray  # C × E
-    mismatch: np.ndarray  # C × E
+    mismatch: np.ndarray  # C × E: the expert's fields do not include the case's
     kept: list
     need: np.ndarray
     capacity: np.ndarray
@@ -52,6 +60,62 @@ class Board:
     outside: np.ndarray
     want_outside: np.ndarray
     panels: list
+    text: "TextMatch"
+    expertise: np.ndarray = None  # C × E: the solver's expertise cost (matching.py)
+
+    def __post_init__(self):
+        self.expertise = matching.expertise_cost(
+            self.text.similarity, self.text.case_has, self.text.expert_has, self.mismatch
+        )
+
+    def match(self, i: int, j: int) -> tuple[int | None, list[str]]:
+        """匹配度 (percent) and the shared words of case i and expert j; None without vectors."""
+        text = self.text
+        if not (text.case_has[i] and text.expert_has[j]):
+            return None, []
+        words = shared_terms(text.cases[i], text.experts[j], text.model, k=matching.MATCH_TERMS)
+        return matching.match_percent(text.similarity[i, j]), words
+
+
+@dataclass
+class TextMatch:
+    """The stored vectors of a round's cases and experts under the current text model."""
+
+    model: object  # case_text's FittedModel, or None before the first fit
+    cases: list  # SparseVector or None, by case index
+    experts: list  # SparseVector or None, by expert index
+    similarity: np.ndarray  # C × E cosine, 0 where a vector is missing
+    case_has: np.ndarray
+    expert_has: np.ndarray
+
+
+def text_match(review_round: ReviewRound, cases: list, experts: list) -> TextMatch:
+    """Three queries whatever the round's size: the current model, the cases' vectors, the
+    experts'. Vectors are read, never computed here."""
+    n_c, n_e = len(cases), len(experts)
+    model = current_model()
+    if model is None:  # no fit yet: the field match decides (matching.expertise_cost)
+        no_case, no_expert = np.zeros(n_c, dtype=bool), np.zeros(n_e, dtype=bool)
+        return TextMatch(None, [None] * n_c, [None] * n_e, np.zeros((n_c, n_e)), no_case, no_expert)
+    c_index = {c.pk: i for i, c in enumerate(cases)}
+    e_index = {e.pk: j for j, e in enumerate(experts)}
+    case_vecs, expert_vecs = [None] * n_c, [None] * n_e
+    for row in CaseVector.objects.filter(
+        model_id=model.version, case_id__in=review_round.cases.values("pk")
+    ).only("case_id", "indices", "weights"):
+        if row.case_id in c_index:
+            case_vecs[c_index[row.case_id]] = row.as_vector()
+    for row in ExpertVector.objects.filter(model_id=model.version, user_id__in=list(e_index)).only(
+        "user_id", "indices", "weights"
+    ):
+        expert_vecs[e_index[row.user_id]] = row.as_vector()
+    case_has = np.array([v is not None and len(v) > 0 for v in case_vecs], dtype=bool)
+    expert_has = np.array([v is not None and len(v) > 0 for v in expert_vecs], dtype=bool)
+    n_terms = len(model.terms)
+    sim = matching.similarity(
+        matching.stack(case_vecs, n_terms), matching.stack(expert_vecs, n_terms)
+    )
+    return TextMatch(model, case_vecs, expert_vecs, sim, case_has, expert_has)
 
 
 def build_board(review_round: ReviewRound) -> Board:
@@ -123,7 +187,7 @@ def build_board(review_round: ReviewRound) -> Board:
     need = np.maximum(review_round.reviewers_per_case - have, 0)
     capacity = np.maximum(capacity - load, 0)
     return Board(cases, experts, eligible & ~conflicted, conflicted & eligible, mismatch, kept, need, capacity,
-                 load, outside, want_outside, panels)  # fmt: skip
+                 load, outside, want_outside, panels, text_match(review_round, cases, experts))  # fmt: skip
 
 
 def explain(board: Board, k: int) -> list[str]:
@@ -171,7 +235,7 @@ def instance_of(board: Board) -> Instance:
         want_outside=board.want_outside,
         pair_case=pair_case.astype(np.int64),
         pair_expert=pair_expert.astype(np.int64),
-        pair_mismatch=board.mismatch[pair_case, pair_expert].astype(np.int64),
+        pair_mismatch=board.expertise[pair_case, pair_expert].astype(np.int64),
     )
 
 
@@ -208,8 +272,16 @@ def propose_assignment(*, review_round: ReviewRound, by, accept_partial: bool = 
     for i, j in zip(solution.pair_case.tolist(), solution.pair_expert.tolist(), strict=True):
         key = (board.cases[i].pk, board.experts[j].pk)
         if key not in taken:
+            percent, words = board.match(i, j)
             rows.append(
-                Assignment(round=review_round, case_id=key[0], expert_id=key[1], created_by=by)
+                Assignment(
+                    round=review_round,
+                    case_id=key[0],
+                    expert_id=key[1],
+                    created_by=by,
+                    match_percent=percent,
+                    match_terms=words,
+                )
             )
     # A released row for the same pair cannot exist (its conflict excludes the pair), so plain inserts suffice.
     Assignment.objects.bulk_create(rows, batch_size=2000)
@@ -257,9 +329,10 @@ def fill_gap(*, review_round: ReviewRound, case, by) -> Assignment:
     want_out = board.want_outside[i]
     best = min(
         candidates,
-        key=lambda j: (board.load[j], want_out and not board.outside[j], board.mismatch[i, j], j),
+        key=lambda j: (board.load[j], want_out and not board.outside[j], board.expertise[i, j], j),
     )
     expert = board.experts[best]
+    percent, words = board.match(i, best)
     assignment, _created = Assignment.objects.update_or_create(
         round=review_round,
         case=case,
@@ -269,6 +342,8 @@ def fill_gap(*, review_round: ReviewRound, case, by) -> Assignment:
             "confirmed_at": timezone.now(),
             "notified_at": timezone.now(),
             "created_by": by,
+            "match_percent": percent,
+            "match_terms": words,
         },
     )
     notify_assigned(expert, review_round, [case])

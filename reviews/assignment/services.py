@@ -18,6 +18,7 @@ from notifications.services import notify
 from reform_cases.campaigns import rules as campaign_rules
 from reviews.assignment import rules as assignment_rules
 from reviews.assignment.conflicts import conflict_reason
+from reviews.assignment.selectors import expert_matches
 from reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -88,12 +89,22 @@ def assign_expert(*, review_round: ReviewRound, case, expert, by) -> Assignment:
         raise InvalidTransition(
             _("%(expert)s 本轮已分配 %(n)d 件,达到其评审上限。") % {"expert": expert, "n": limit}
         )
+    # The pair's 匹配度 as the board shows it, like a proposed pair's (None without vectors).
+    percent, words = expert_matches(case, [expert]).get(expert.pk, (None, []))
     if existing:  # released earlier for another reason than a conflict: reuse the row
         existing.status = AssignmentStatus.PROPOSED
         existing.created_by = by
-        existing.save(update_fields=["status", "created_by"])
+        existing.match_percent, existing.match_terms = percent, words
+        existing.save(update_fields=["status", "created_by", "match_percent", "match_terms"])
         return existing
-    return Assignment.objects.create(round=review_round, case=case, expert=expert, created_by=by)
+    return Assignment.objects.create(
+        round=review_round,
+        case=case,
+        expert=expert,
+        created_by=by,
+        match_percent=percent,
+        match_terms=words,
+    )
 
 
 @transaction.atomic

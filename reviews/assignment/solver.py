@@ -7,7 +7,13 @@ extra case with increasing cost, so the cheapest flow spreads load evenly
 Outside-province experts are reached through a second case node whose first
 unit is cheaper, which places at least one of them on each case where
 possible. The costs are ordered lexicographically: balance ≫ an outside
-expert on every case ≫ field expertise.
+expert on every case ≫ expertise.
+
+Expertise is a non-negative integer cost per pair (`pair_mismatch`): 0/1 for the field match
+(an expert whose fields do not include the case's), or 0..K from the text similarity
+(`reviews/assignment/matching.py`: round((1 − cosine) · K)). The solver only needs its maximum:
+the outside "bonus" is set above the largest possible sum of expertise costs, so any range keeps
+the order.
 """
 
 from dataclasses import dataclass, field
@@ -25,7 +31,7 @@ class Instance:
     want_outside: np.ndarray  # per case: has no outside expert yet
     pair_case: np.ndarray  # eligible pairs (conflicts and existing pairs removed)
     pair_expert: np.ndarray
-    pair_mismatch: np.ndarray  # 1 when the expert's fields do not include the case's
+    pair_mismatch: np.ndarray  # expertise cost ≥ 0: 1 for a field mismatch, or 0..K by similarity
 
 
 @dataclass
@@ -48,8 +54,10 @@ def solve(inst: Instance) -> Solution:
         return Solution(
             np.array([], np.int64), np.array([], np.int64), 0, needed, np.flatnonzero(inst.need > 0)
         )
-    bonus = needed + 1  # outweighs any sum of expertise mismatches (at most one per place)
-    step = (bonus + 1) * (n_cases + 1)  # outweighs any sum of bonuses and mismatches
+    worst = int(inst.pair_mismatch.max(initial=0))
+    # Outweighs any sum of expertise costs (at most `worst` per place).
+    bonus = worst * needed + 1
+    step = (bonus + 1) * (n_cases + 1)  # outweighs any sum of bonuses and expertise costs
     source, sink = 0, 1
     case_node = 2 + np.arange(n_cases)
     outside_node = 2 + n_cases + np.arange(n_cases)

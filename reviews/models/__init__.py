@@ -9,6 +9,7 @@ from reviews.models.assignment import (
     Conflict,
     ConflictSource,
 )
+from reviews.models.matching import ExpertVector
 from reviews.models.panels import (
     ExpertProfile,
     Panel,
@@ -45,6 +46,7 @@ __all__ = [
     "ConflictSource",
     "Criterion",
     "ExpertProfile",
+    "ExpertVector",
     "Panel",
     "Pledge",
     "RankingBasis",

@@ -30,6 +30,11 @@ class Assignment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    # 匹配度 when the pair was chosen: round(100 · cosine) of the expert's and the case's text
+    # vectors, and the words that weigh most in it (reviews/assignment/matching.py). Null when
+    # either vector was missing; the board only reads them.
+    match_percent = models.PositiveSmallIntegerField(_("匹配度"), null=True, blank=True)
+    match_terms = models.JSONField(_("匹配词"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("评审分配")

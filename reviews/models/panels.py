@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation
 from reform_cases.models import Campaign, Field
 
+# Enough for dozens of phrases; the form and the expert import refuse longer text.
+MAX_KEYWORDS_LENGTH = 1000
+
 
 class ExpertProfile(models.Model):
     """A reviewer: affiliation, inside or outside the province, expertise, capacity."""
@@ -30,6 +33,14 @@ class ExpertProfile(models.Model):
     )
     inside_province = models.BooleanField(_("省内专家"), default=True)
     fields = models.ManyToManyField(Field, verbose_name=_("擅长领域"), blank=True)
+    # Free text, segmented like a case (case_text): the automatic assignment compares it, with
+    # the cases the expert reviewed before, to each case's text (reviews/assignment/matching.py).
+    expertise_keywords = models.TextField(
+        _("专长关键词"),
+        blank=True,
+        max_length=MAX_KEYWORDS_LENGTH,
+        help_text=_("擅长的方向,用顿号或逗号分隔,例如:数字化改革、营商环境、基层治理。"),
+    )
     max_cases_per_round = models.PositiveSmallIntegerField(
         _("每轮评审上限"), default=DEFAULT_MAX_CASES
     )

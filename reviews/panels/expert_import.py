@@ -12,6 +12,8 @@ from accounts.services import create_account
 from common.tabular import read_table
 from reform_cases.models import Field
 from reviews.models import ExpertProfile
+from reviews.models.panels import MAX_KEYWORDS_LENGTH
+from reviews.panels.expert_vectors import refresh_on_commit
 
 COLUMNS = (
     "name",
@@ -23,6 +25,7 @@ COLUMNS = (
     "inside",
     "fields",
     "max_cases",
+    "keywords",
 )
 REQUIRED = ("name", "email")
 YES = {"是", "yes", "y", "true", "1", "省内"}
@@ -37,6 +40,7 @@ class ExpertRow:
     inside: bool
     fields: list
     max_cases: int
+    keywords: str = ""
 
 
 @dataclass
@@ -83,6 +87,9 @@ def plan_expert_import(rows) -> ExpertImportPlan:
                 problems.append(_("领域“%(v)s”不存在。") % {"v": field_name})
             else:
                 chosen.append(fields[field_name])
+        keywords = row.get("keywords", "").strip()
+        if len(keywords) > MAX_KEYWORDS_LENGTH:
+            problems.append(_("keywords 不能超过 %(n)d 个字。") % {"n": MAX_KEYWORDS_LENGTH})
         max_text = row.get("max_cases", "").strip()
         max_cases = ExpertProfile.DEFAULT_MAX_CASES
         if max_text:
@@ -106,6 +113,7 @@ def plan_expert_import(rows) -> ExpertImportPlan:
                     inside,
                     chosen,
                     max_cases,
+                    keywords,
                 )
             )
     return plan
@@ -132,7 +140,9 @@ def apply_expert_import(*, plan: ExpertImportPlan, by) -> list:
             institution=row.institution,
             inside_province=row.inside,
             max_cases_per_round=row.max_cases,
+            expertise_keywords=row.keywords,
         )
         profile.fields.set(row.fields)
         created.append(user)
+    refresh_on_commit([user.pk for user in created])
     return created

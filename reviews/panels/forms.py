@@ -61,8 +61,8 @@ class ExpertImportForm(forms.Form):
     file = forms.FileField(
         label=_("专家名单"),
         help_text=_(
-            "CSV(UTF-8)或 XLSX,列为 name,email,phone,affiliation,city,institution,inside,fields,max_cases;"
-            "fields 用分号分隔;inside 填 是/否。"
+            "CSV(UTF-8)或 XLSX,列为 name,email,phone,affiliation,city,institution,inside,fields,max_cases,"
+            "keywords(可选);fields 用分号分隔;inside 填 是/否;keywords 为专长关键词。"
         ),
     )
 
@@ -75,8 +75,16 @@ class ExpertImportForm(forms.Form):
 class ExpertProfileForm(forms.ModelForm):
     class Meta:
         model = ExpertProfile
-        fields = ["affiliation", "institution", "inside_province", "fields", "max_cases_per_round"]
+        fields = [
+            "affiliation",
+            "institution",
+            "inside_province",
+            "fields",
+            "expertise_keywords",
+            "max_cases_per_round",
+        ]
         widgets = {
+            "expertise_keywords": forms.Textarea(attrs={"rows": 2}),
             "fields": forms.CheckboxSelectMultiple,
             # One organisation among some 120: a type-to-search box (static/js/forms.js).
             "affiliation": forms.Select(attrs={"data-searchable": "1"}),

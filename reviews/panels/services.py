@@ -10,6 +10,7 @@ from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.models import CampaignEvent, CampaignEventKind
 from reviews.models import ExpertProfile, Panel
 from reviews.panels import rules as panel_rules
+from reviews.panels.expert_vectors import refresh_on_commit
 from reviews.panels.forms import taken_panel_name
 
 
@@ -55,4 +56,6 @@ def save_expert_profile(*, form, by) -> ExpertProfile:
             kind=AccountEventKind.EXPERT_PROFILE_CHANGED,
             note=changes or _("新建专家信息"),
         )
+        # Keywords or fields may have changed: the expert's vector follows (skipped if not).
+        refresh_on_commit([profile.user_id])
     return profile

@@ -122,6 +122,8 @@ def broker():
     celery_app.conf.task_always_eager = False
     with Connection("memory://") as connection:
         queue = connection.SimpleQueue("celery")
+        # The memory transport is one per process: drop what an earlier test left queued.
+        queue.clear()
         yield connection, queue
         queue.clear()
         queue.close()

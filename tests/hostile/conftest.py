@@ -14,6 +14,7 @@ from django_otp.oath import TOTP
 
 from accounts.services import invitation_link, password_reset_link
 from accounts.two_factor import services as two_factor
+from case_text.resubmission.services import detect_resubmission
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from reform_cases.models import AttachmentKind, CaseStatus
 from reform_cases.publication import services as publication_services
@@ -96,6 +97,10 @@ def scene(published_fixtures, make_user, owning_organisation, settings, tmp_path
     other_unit = CountyFactory()
     other_user = UserFactory(locality=True, organisation=other_unit)
     s.to_check = submitted_case(s.open, other_unit, other_user)
+    # The same text submitted twice: the formal check shows them as resembling (重复申报), with
+    # a page where the office records its verdict.
+    for case in (s.submitted, s.to_check):
+        detect_resubmission(case_id=case.pk)
 
     # A campaign in review: a panel, an open round, the expert with a review in progress, one
     # not started, a colleague's submitted review and a proposed assignment.

@@ -8,7 +8,15 @@ import pytest
 from django.conf import settings
 from django.core.management import get_commands
 
-PROJECT_APPS = {"accounts", "reform_cases", "reviews", "notifications", "audit", "site_setup"}
+PROJECT_APPS = {
+    "accounts",
+    "reform_cases",
+    "case_text",
+    "reviews",
+    "notifications",
+    "audit",
+    "site_setup",
+}
 COMMANDS = sorted(name for name, app in get_commands().items() if app in PROJECT_APPS)
 
 

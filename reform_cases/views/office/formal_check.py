@@ -126,6 +126,7 @@ def formal_check_case_detail(request, pk):
             "closable": case.status in (CaseStatus.SUBMITTED, CaseStatus.RETURNED) and formal_check,
             "correctable": publication_rules.can_correct_case(request.user, case),
             "co_organisation_conflicts": case_selectors.co_organisation_conflicts(case),
+            "formal_check_panels": case_selectors.formal_check_panels(case, request.user),
             "can_hide_attachments": submission_rules.can_hide_attachments(request.user, case),
             "show_visibility": True,
         },

@@ -1,5 +1,7 @@
 """The organising office's assignment pages: the board, hand and automatic assignment, conflicts."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -28,9 +30,11 @@ def assign(request, pk):
     """The round's cases (50 a page) with their reviewers, and every expert's load."""
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
     only_short = request.GET.get("short") == "1"
-    page = Paginator(
-        assignment_selectors.assignment_board(review_round, only_short=only_short), BOARD_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    order = request.GET.get("sort", "")
+    if order not in assignment_selectors.BoardOrder.values:
+        order = assignment_selectors.BoardOrder.TITLE
+    board = assignment_selectors.assignment_board(review_round, only_short=only_short, order=order)
+    page = Paginator(board, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     experts = list(assignment_services.round_experts(review_round))
     loads = assignment_services.expert_load(review_round)
     for expert in experts:
@@ -47,12 +51,25 @@ def assign(request, pk):
             "experts": experts,
             "proposed": assignment_selectors.proposed_count(review_round),
             "only_short": only_short,
-            "querystring": "short=1" if only_short else "",
+            "orders": [
+                (label, _board_query(only_short, value), value == order)
+                for value, label in assignment_selectors.BoardOrder.choices
+            ],
+            "short_query": _board_query(not only_short, order),
+            "querystring": _board_query(only_short, order),
             "few_reviewers": round_rules.too_few_reviewers(
                 review_round, round_rules.reviewers_needed(review_round.campaign)
             ),
         },
     )
+
+
+def _board_query(only_short: bool, order: str) -> str:
+    """The board's query string for a filter and an order (the default order is left out)."""
+    params = {"short": "1" if only_short else ""}
+    if order != assignment_selectors.BoardOrder.TITLE:
+        params["sort"] = order
+    return urlencode({k: v for k, v in params.items() if v})
 
 
 @administrator_required
@@ -70,7 +87,9 @@ def assign_case(request, pk, case_pk):
     loads = assignment_services.expert_load(review_round)
     conflicts = conflict_table(experts, [case])
     assigned = {a.expert_id for a in case.round_assignments}
+    matches = assignment_selectors.expert_matches(case, experts)
     for expert in experts:
+        expert.match_percent, expert.match_terms = matches.get(expert.pk, (None, []))
         expert.load = loads.get(expert.pk, 0)
         profile = getattr(expert, "expert_profile", None)
         expert.limit = assignment_services.expert_capacity(expert)
@@ -79,7 +98,17 @@ def assign_case(request, pk, case_pk):
             profile and case.field_id and any(f.pk == case.field_id for f in profile.fields.all())
         )
         expert.assigned = expert.pk in assigned
-    experts.sort(key=lambda e: (bool(e.conflict), e.assigned, not e.matches, e.load, str(e)))
+    # The best match first among the free experts (the field match where no vectors exist).
+    experts.sort(
+        key=lambda e: (
+            bool(e.conflict),
+            e.assigned,
+            -(e.match_percent or 0),
+            not e.matches,
+            e.load,
+            str(e),
+        )
+    )
     return render(
         request,
         "office/assign_case.html",

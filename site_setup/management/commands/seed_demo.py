@@ -20,12 +20,30 @@ class Command(BaseCommand):
             default=None,
             help="year of the demo campaign (default 2090 + seed %% 9)",
         )
+        parser.add_argument(
+            "--plant-resubmissions",
+            type=int,
+            default=0,
+            metavar="N",
+            help="also plant N repeated submissions (a case of year Y rewritten for Y+1) and 3N "
+            "unrelated cases on the same topics in two more demo campaigns (years 2080 + seed %% 9 "
+            "and the next), then compare them; --cases 0 plants only "
+            "(site_setup/planted_resubmissions.py)",
+        )
 
     def handle(self, *args, cases, experts, reviews_per_case, seed, year, **options):
+        planted = options.get("plant_resubmissions") or 0
+        if planted < 0:
+            raise CommandError("--plant-resubmissions takes a positive number.")
+        if planted and cases == 0:
+            self._plant(planted, seed)
+            return
         if cases < 1 or experts < reviews_per_case or reviews_per_case < 1:
             raise CommandError(
                 "Need at least one case and at least as many experts as reviews per case."
             )
+        if planted:
+            self._plant(planted, seed)
         started = time.perf_counter()
         try:
             campaign = seed_campaign(
@@ -37,5 +55,19 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{campaign.title}: done in {time.perf_counter() - started:.1f}s (campaign id {campaign.pk})"
+            )
+        )
+
+    def _plant(self, n, seed):
+        from site_setup.planted_resubmissions import plant_resubmissions
+
+        try:
+            planted = plant_resubmissions(n=n, seed=seed, log=lambda line: self.stdout.write(line))
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{planted.later.title}: {len(planted.truth)} planted repeated submissions "
+                f"(campaign ids {planted.earlier.pk} and {planted.later.pk})"
             )
         )

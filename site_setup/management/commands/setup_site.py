@@ -29,6 +29,8 @@ class Command(BaseCommand):
             # no raw scores of those rounds are stored.
             for campaign in Campaign.objects.public().filter(manifests__isnull=True):
                 freeze_manifest(campaign=campaign, by=None, reason=HISTORICAL_REASON)
+            # Fixtures load without signals: their cases are indexed for search here.
+            call_command("rebuild_search_index", verbosity=0)
         if options["no_demo"] or not settings.DEMO_DATA_ALLOWED:
             return
         from site_setup.demo import DEMO_PASSWORD, create_demo_data, create_demo_review

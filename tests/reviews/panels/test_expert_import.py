@@ -79,6 +79,22 @@ def test_expert_import_creates_accounts_and_profiles(import_world, office_client
     assert "导入测试县" in listing and "上海交通大学" in listing
 
 
+def test_expert_import_reads_the_optional_keywords_column(import_world, office_client):
+    out = io.StringIO()
+    csv.writer(out).writerows(
+        [
+            [*IMPORT_HEADER, "keywords"],
+            ["周专家", "zhou@example.org", *[""] * 7, " 未来社区、垃圾分类 "],
+        ]
+    )
+    upload = SimpleUploadedFile("experts.csv", out.getvalue().encode("utf-8"))
+    preview = office_client.post(reverse("manage:expert-import"), {"file": upload})
+    office_client.post(reverse("manage:expert-import-apply"), {"token": preview.context["token"]})
+
+    profile = User.objects.get(email="zhou@example.org").expert_profile
+    assert profile.expertise_keywords == "未来社区、垃圾分类"
+
+
 @pytest.mark.parametrize(
     "bad_row,error",
     [
