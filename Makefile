@@ -26,7 +26,11 @@ $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 
 venv: $(STAMP)
 
+# Debian's pango and a CJK font: the PDF documents (申报书, certificates) are drawn with them.
+DOC_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-zenhei
+
 run: venv
+	bash scripts/deb_packages.sh $(DOC_PACKAGES)
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_site

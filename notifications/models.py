@@ -15,6 +15,7 @@ class NotificationKind(models.TextChoices):
     CASE_OUTCOME = "case_outcome", _("评选结果")
     REVIEW_REMINDER = "review_reminder", _("评审截止提醒")
     OBJECTION_RECEIVED = "objection_received", _("收到异议")
+    COMMITTEE_BUNDLE = "committee_bundle", _("终评材料包")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.personal_data import Person, digits_only, register
-from reform_cases.models import AttachmentDownload, Case, Objection
+from reform_cases.models import ApplicationFormDownload, AttachmentDownload, Case, Objection
 
 
 def case_contacts(person: Person) -> list[dict]:
@@ -77,6 +77,22 @@ def downloads(person: Person) -> list[dict]:
             "case": download.attachment.case_id,
             "at": download.at,
             "ip_address": download.ip_address,
+            "watermark_code": download.watermark_code,
+        }
+        for download in found
+    ]
+
+
+def form_downloads(person: Person) -> list[dict]:
+    """The expert's watermarked copies of 申报书 (reviews/documents)."""
+    found = ApplicationFormDownload.objects.filter(user__in=person.account_ids).order_by("at", "pk")
+    return [
+        {
+            "case": download.case_id,
+            "at": download.at,
+            "ip_address": download.ip_address,
+            "blind": download.blind,
+            "watermark_code": download.watermark_code,
         }
         for download in found
     ]
@@ -86,3 +102,4 @@ def register_all() -> None:
     register("case_contacts", case_contacts, _("作为联系人的案例"))
     register("objections", objections, _("提出的异议"))
     register("attachment_downloads", downloads, _("附件下载记录"))
+    register("application_form_downloads", form_downloads, _("申报书下载记录"))

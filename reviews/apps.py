@@ -24,6 +24,10 @@ class ReviewsConfig(AppConfig):
         from reviews.assignment.conflicts import co_organisation_conflicts
 
         register_co_organisation_conflicts(co_organisation_conflicts)
+        # Experts take watermarked, logged copies of PDF attachments from the shared download.
+        from reviews.documents.services import register_copy_maker
+
+        register_copy_maker()
         # The scoring page's criteria and tiers are cached until one of them changes.
         from django.db.models.signals import post_delete, post_save
 

@@ -13,3 +13,11 @@ def send_review_reminders() -> int:
 def refresh_expert_vectors(user_ids=None) -> int:
     """Experts' profile vectors (reviews/panels/expert_vectors.py); None: every expert."""
     return refresh(user_ids)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def build_committee_bundle(bundle_id: int) -> None:
+    """The committee's bundle: PDFs rendered and the ZIP stored (reviews/documents/)."""
+    from reviews.documents.bundle_services import build_bundle
+
+    build_bundle(bundle_id)

@@ -15,21 +15,9 @@ source "$ROOT/scripts/services.sh"
 
 # --- Debian packages ---------------------------------------------------------
 # nginx: the two-node test (tests/deploy/) runs deploy/nginx/ in front of two gunicorn nodes.
-DEB_PACKAGES=(postgresql redis-server chromium fonts-wqy-zenhei nginx)
-missing=()
-for pkg in "${DEB_PACKAGES[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-        missing+=("$pkg")
-    fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "[test-all] installing Debian packages: ${missing[*]}"
-    SUDO=()
-    [ "$(id -u)" -eq 0 ] || SUDO=(sudo)
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        "${missing[@]}"
-fi
+# pango and the CJK font: the PDF documents (WeasyPrint).
+bash "$ROOT/scripts/deb_packages.sh" postgresql redis-server chromium fonts-wqy-zenhei nginx \
+    libpango-1.0-0 libpangoft2-1.0-0
 
 # --- Lint (fails fast, before any service is started) ------------------------
 echo "[test-all] ruff check . && ruff format --check ."

@@ -243,6 +243,24 @@ def attach(case, by, kind=AttachmentKind.APPLICATION_FORM, name="申报书.pdf",
     )
 
 
+def stored_attachment(case, name="申报书.pdf", content=PDF, *, hidden_from_experts=False):
+    """A file of `case` written straight to the store, whatever the case's status (the
+    service refuses files once a case is submitted)."""
+    from reform_cases.models import Attachment
+
+    attachment = Attachment(
+        case=case,
+        kind=AttachmentKind.SUPPORTING,
+        original_name=name,
+        content_type="application/octet-stream",
+        size=len(content),
+        hidden_from_experts=hidden_from_experts,
+    )
+    attachment.file.save(name, SimpleUploadedFile(name, content), save=False)
+    attachment.save()
+    return attachment
+
+
 def complete_case(campaign, organisation, by, **overrides) -> Case:
     """A draft with every required field and attachment kind: ready to submit."""
     case = draft_case(campaign, organisation, **complete_fields(**overrides))

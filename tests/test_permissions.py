@@ -15,6 +15,7 @@ PUBLIC = "public-case"
 HIDDEN = "hidden-case"
 HIDDEN_CAMPAIGN = "hidden-campaign"  # the hidden case's campaign (in ranking)
 PAIR = "resemblance-pair"  # two cases whose texts resemble each other (重复申报)
+AWARDED = "awarded-case"  # the `locality` user's award in a published campaign (获奖证书)
 LOGIN = "login"  # 302 to /accounts/login/?next=…
 ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/?next=…
 
@@ -89,6 +90,45 @@ MATRIX = (
         ("manage:resemblance-verdict", {"pk": PAIR}, "expert", 403),
         ("manage:resemblance-verdict", {"pk": PAIR}, "administrator", 405),  # POST only
         ("manage:resemblance-verdict", {"pk": PAIR}, "deactivated", LOGIN),
+        # The award certificate: the submitting unit and the office; a case without an
+        # award of a published campaign has none (404), whoever asks.
+        ("cases:certificate", {"pk": AWARDED}, "anonymous", LOGIN),
+        ("cases:certificate", {"pk": AWARDED}, "locality", 200),
+        ("cases:certificate", {"pk": AWARDED}, "other_locality", 404),
+        ("cases:certificate", {"pk": AWARDED}, "expert", 403),
+        ("cases:certificate", {"pk": AWARDED}, "administrator", 200),
+        ("cases:certificate", {"pk": AWARDED}, "deactivated", LOGIN),
+        ("cases:certificate", {"pk": HIDDEN}, "administrator", 404),
+        ("cases:certificate", {"pk": PUBLIC}, "locality", 404),
+        ("cases:certificate", {"pk": 999_999}, "administrator", 404),
+        # The 申报书 (issue 19): the unit's own case (any status), and the office's copy.
+        ("cases:application-form", {"pk": AWARDED}, "anonymous", LOGIN),
+        ("cases:application-form", {"pk": AWARDED}, "locality", 200),
+        ("cases:application-form", {"pk": AWARDED}, "other_locality", 404),
+        ("cases:application-form", {"pk": AWARDED}, "expert", 403),
+        ("cases:application-form", {"pk": AWARDED}, "administrator", 403),
+        ("cases:application-form", {"pk": AWARDED}, "deactivated", LOGIN),
+        ("cases:application-form", {"pk": PUBLIC}, "locality", 404),
+        ("manage:case-application-form", {"pk": AWARDED}, "anonymous", LOGIN),
+        ("manage:case-application-form", {"pk": AWARDED}, "locality", 403),
+        ("manage:case-application-form", {"pk": AWARDED}, "other_locality", 403),
+        ("manage:case-application-form", {"pk": AWARDED}, "expert", 403),
+        ("manage:case-application-form", {"pk": AWARDED}, "administrator", 200),
+        ("manage:case-application-form", {"pk": AWARDED}, "deactivated", LOGIN),
+        ("manage:case-application-form", {"pk": 999_999}, "administrator", 404),
+        # The committee's bundle (issue 19; with a real round: tests/reviews/test_review_permissions.py).
+        ("manage:bundle-request", {"pk": 999_999}, "anonymous", LOGIN),
+        ("manage:bundle-request", {"pk": 999_999}, "locality", 403),
+        ("manage:bundle-request", {"pk": 999_999}, "other_locality", 403),
+        ("manage:bundle-request", {"pk": 999_999}, "expert", 403),
+        ("manage:bundle-request", {"pk": 999_999}, "administrator", 405),  # POST only
+        ("manage:bundle-request", {"pk": 999_999}, "deactivated", LOGIN),
+        ("manage:bundle-download", {"pk": 999_999}, "anonymous", LOGIN),
+        ("manage:bundle-download", {"pk": 999_999}, "locality", 403),
+        ("manage:bundle-download", {"pk": 999_999}, "other_locality", 403),
+        ("manage:bundle-download", {"pk": 999_999}, "expert", 403),
+        ("manage:bundle-download", {"pk": 999_999}, "administrator", 404),
+        ("manage:bundle-download", {"pk": 999_999}, "deactivated", LOGIN),
         ("admin:index", {}, "anonymous", ADMIN_LOGIN),
         ("admin:index", {}, "locality", ADMIN_LOGIN),
         ("admin:index", {}, "other_locality", ADMIN_LOGIN),
@@ -103,7 +143,7 @@ MATRIX = (
 
 
 @pytest.fixture
-def case_pks(published_fixtures_for_module, db):
+def case_pks(published_fixtures_for_module, db, owning_organisation):
     hidden = CaseFactory(campaign__year=2030, campaign__status=CampaignStatus.RANKING)
     pair = ResemblancePair.objects.create(
         case=hidden, earlier_case=CaseFactory(campaign=hidden.campaign), similarity=0.8,
@@ -114,6 +154,7 @@ def case_pks(published_fixtures_for_module, db):
         HIDDEN: hidden.pk,
         HIDDEN_CAMPAIGN: hidden.campaign_id,
         PAIR: pair.pk,
+        AWARDED: CaseFactory(organisation=owning_organisation).pk,
     }
 
 

@@ -305,6 +305,9 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO"},
         "django.request": {"filters": ["client_errors"]},
         "django.db.backends": {"level": "INFO"},
+        # WeasyPrint logs each layout step of each PDF at INFO; its warnings still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

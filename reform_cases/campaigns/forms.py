@@ -25,6 +25,7 @@ class CampaignForm(forms.ModelForm):
             "submission_closes_at",
             "max_cases_per_organisation",
             "required_attachment_kinds",
+            "organiser_name",
             "description",
             "call_for_entries",
         ]

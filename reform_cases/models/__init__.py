@@ -31,6 +31,7 @@ from reform_cases.models.publication import (
 from reform_cases.models.submission import (
     CASE_SECTIONS,
     PUBLIC_OUTCOMES,
+    ApplicationFormDownload,
     Attachment,
     AttachmentDownload,
     Case,
@@ -51,6 +52,7 @@ __all__ = [
     "CORRECTION_LABELS",
     "PUBLIC_CAMPAIGN_STATUSES",
     "PUBLIC_OUTCOMES",
+    "ApplicationFormDownload",
     "Attachment",
     "AttachmentDownload",
     "AttachmentKind",

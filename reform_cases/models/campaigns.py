@@ -98,6 +98,13 @@ class Campaign(models.Model):
         _("每单位申报上限"), null=True, blank=True, help_text=_("留空表示不限。")
     )
     required_attachment_kinds = models.JSONField(_("必交附件"), default=list, blank=True)
+    # Printed on the award certificates (获奖证书) under the place for the seal.
+    organiser_name = models.CharField(
+        _("主办单位"),
+        max_length=120,
+        blank=True,
+        help_text=_("印在获奖证书落款处,如“浙江省改革办”。"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -297,11 +297,43 @@ class AttachmentDownload(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     # common.client_address: the client behind our proxies, never a forged header entry.
     ip_address = models.GenericIPAddressField(_("网络地址"), null=True, blank=True)
+    # The code stamped on an expert's watermarked copy (reviews/documents); blank when the
+    # file was served as stored.
+    watermark_code = models.CharField(_("水印编号"), max_length=16, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("附件下载记录")
         verbose_name_plural = _("附件下载记录")
         ordering = ["-at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["watermark_code"],
+                condition=~models.Q(watermark_code=""),
+                name="attachment_download_unique_watermark_code",
+            )
+        ]
 
     def __str__(self):
         return f"{self.attachment_id} {self.user_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ApplicationFormDownload(models.Model):
+    """An expert's watermarked copy of a case's 申报书 (reviews/documents): who, when, from
+    where, whether it was the blind copy, and the code stamped on every page."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="form_downloads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    ip_address = models.GenericIPAddressField(_("网络地址"), null=True, blank=True)
+    blind = models.BooleanField(_("匿名版"), default=False)
+    watermark_code = models.CharField(_("水印编号"), max_length=16, unique=True)
+
+    class Meta:
+        verbose_name = _("申报书下载记录")
+        verbose_name_plural = _("申报书下载记录")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.case_id} {self.user_id} {self.watermark_code}"

@@ -37,6 +37,7 @@ from accounts.retention import erase_old_login_records
 from audit import chain
 from reform_cases.models import (
     PUBLIC_OUTCOMES,
+    ApplicationFormDownload,
     AttachmentDownload,
     Campaign,
     CampaignStatus,
@@ -146,23 +147,33 @@ def _erase_case_contacts(campaign: Campaign) -> int:
     return erased
 
 
+# The download logs holding an address, and the path from each to its campaign: attachments,
+# and experts' watermarked copies of the 申报书 (reviews/documents).
+DOWNLOAD_LOGS = (
+    (AttachmentDownload, "attachment__case__campaign"),
+    (ApplicationFormDownload, "case__campaign"),
+)
+
+
 def _erase_download_addresses(campaign: Campaign) -> int:
-    downloads = AttachmentDownload.objects.filter(
-        attachment__case__campaign=campaign, ip_address__isnull=False
-    )
+    return sum(_erase_addresses_of(model, campaign, path) for model, path in DOWNLOAD_LOGS)
+
+
+def _erase_addresses_of(model, campaign: Campaign, campaign_path: str) -> int:
+    downloads = model.objects.filter(**{campaign_path: campaign}, ip_address__isnull=False)
     erased = 0
     for ids in _by_id_in_chunks(downloads):
         with transaction.atomic():
             # Locked and reselected without a join, so that PostgreSQL rechecks the address
             # on the row a concurrent run just updated (an UPDATE through the join would not).
             locked = list(
-                AttachmentDownload.objects.select_for_update()
+                model.objects.select_for_update()
                 .filter(pk__in=ids, ip_address__isnull=False)
                 .values_list("pk", flat=True)
             )
             if not locked:
                 continue
-            AttachmentDownload.objects.filter(pk__in=locked).update(ip_address=None)
+            model.objects.filter(pk__in=locked).update(ip_address=None)
             chain.append(
                 kind=DOWNLOAD_ADDRESSES_ERASED,
                 obj=campaign,

@@ -11,6 +11,11 @@ case_patterns = [
     path("mine/<int:pk>/edit/", views.case_edit, name="edit"),
     path("mine/<int:pk>/autosave/", views.case_autosave, name="autosave"),
     path("mine/<int:pk>/submit/", views.case_submit, name="submit"),
+    path(
+        "mine/<int:pk>/application-form/",
+        views.case_application_form,
+        name="application-form",
+    ),
     path("mine/<int:pk>/withdraw/", views.case_withdraw, name="withdraw"),
     path("mine/<int:pk>/attachments/", views.attachment_add, name="attachment-add"),
     path(

@@ -24,6 +24,11 @@ urlpatterns = [
     ),
     path("campaigns/<int:pk>/cases/bulk/", formal_check.submission_bulk, name="submissions-bulk"),
     path("cases/<int:pk>/", formal_check.formal_check_case_detail, name="case-detail"),
+    path(
+        "cases/<int:pk>/application-form/",
+        formal_check.case_application_form,
+        name="case-application-form",
+    ),
     path("cases/<int:pk>/accept/", formal_check.case_accept, name="case-accept"),
     path("cases/<int:pk>/return/", formal_check.case_return, name="case-return"),
     path("cases/<int:pk>/ineligible/", formal_check.case_ineligible, name="case-ineligible"),

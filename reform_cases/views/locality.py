@@ -15,6 +15,8 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from common.exceptions import AlreadySubmitted, InvalidTransition
 from common.forms import posted_text
+from common.stored_files import bytes_download
+from reform_cases.documents import application_form
 from reform_cases.models import Attachment, Case, CaseEventKind, CaseStatus
 from reform_cases.publication import selectors as publication_selectors
 from reform_cases.submission import rules as submission_rules
@@ -408,7 +410,20 @@ def case_mine_detail(request, pk):
             "attachment_form": AttachmentForm(),
             "next_step": case.next_step,
             "outcome": case.own_outcome,
+            "application_draft": application_form.is_draft(case),
         },
+    )
+
+
+@locality_required
+@require_GET
+def case_application_form(request, pk):
+    """The case's 申报书 as PDF, to print and stamp (marked 草稿 while it is a draft)."""
+    case = _own_case(request, pk)
+    return bytes_download(
+        application_form.render_application_pdf(case),
+        application_form.application_filename(case),
+        application_form.PDF_CONTENT_TYPE,
     )
 
 

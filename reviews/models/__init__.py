@@ -9,6 +9,7 @@ from reviews.models.assignment import (
     Conflict,
     ConflictSource,
 )
+from reviews.models.bundles import BundleStatus, CommitteeBundle
 from reviews.models.matching import ExpertVector
 from reviews.models.panels import (
     ExpertProfile,
@@ -42,6 +43,8 @@ from reviews.models.scoring import (
 __all__ = [
     "Assignment",
     "AssignmentStatus",
+    "BundleStatus",
+    "CommitteeBundle",
     "Conflict",
     "ConflictSource",
     "Criterion",

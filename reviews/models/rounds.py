@@ -98,6 +98,7 @@ class RoundEventKind(models.TextChoices):
     ROUND_SAVED = "round_saved", _("保存轮次设置")
     CASES_ADDED = "cases_added", _("加入评审案例")
     ASSIGNMENTS_CONFIRMED = "assignments_confirmed", _("确认评审分配")
+    BUNDLE_REQUESTED = "bundle_requested", _("申请生成终评材料包")
 
 
 class RoundEvent(models.Model):

@@ -11,4 +11,5 @@ urlpatterns = [
     path("rounds/<int:round_pk>/pledge/", views.pledge, name="pledge"),
     path("<int:pk>/", views.score, name="score"),
     path("<int:pk>/conflict/", views.declare_conflict, name="conflict"),
+    path("<int:pk>/application.pdf", views.application_form, name="application-form"),
 ]

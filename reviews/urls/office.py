@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from reviews.views.office import assignment, panels, progress, ranking, rounds
+from reviews.views.office import assignment, bundles, panels, progress, ranking, rounds, watermarks
 
 urlpatterns = [
     path("experts/", panels.expert_list, name="experts"),
     path("experts/import/", panels.expert_import, name="expert-import"),
     path("experts/import/apply/", panels.expert_import_apply, name="expert-import-apply"),
     path("experts/<int:pk>/", panels.expert_edit, name="expert-edit"),
+    path("watermarks/", watermarks.watermark_lookup, name="watermark-lookup"),
     path("campaigns/<int:pk>/panels/", panels.panels, name="panels"),
     path("panels/<int:pk>/", panels.panel_edit, name="panel-edit"),
     path("campaigns/<int:pk>/rubric/", rounds.rubric, name="rubric"),
@@ -53,4 +54,6 @@ urlpatterns = [
     path("rounds/<int:pk>/ranking/shortlist/", ranking.ranking_shortlist, name="ranking-shortlist"),
     path("rounds/<int:pk>/ranking/notice/", ranking.ranking_notice, name="ranking-notice"),
     path("rounds/<int:pk>/ranking/export.xlsx", ranking.ranking_export, name="ranking-export"),
+    path("rounds/<int:pk>/bundles/", bundles.bundle_request, name="bundle-request"),
+    path("bundles/<int:pk>/download/", bundles.bundle_download, name="bundle-download"),
 ]

@@ -11,8 +11,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from common.client_address import client_address
 from common.forms import ReasonForm
+from common.stored_files import bytes_download
+from reform_cases.documents.application_form import PDF_CONTENT_TYPE
 from reviews.assignment import services as assignment_services
+from reviews.documents import services as document_services
 from reviews.models import Assignment, AssignmentStatus, Pledge, ReviewRound, ReviewStatus
 from reviews.ranking.statistics import plain
 from reviews.scoring import selectors as scoring_selectors
@@ -203,3 +207,17 @@ def declare_conflict(request, pk):
         return redirect("reviews:score", pk=pk)
     messages.success(request, _("已申报回避,该案例已从您的列表中移除,组织方将另行分配。"))
     return redirect("reviews:workspace")
+
+
+@expert_required
+@require_GET
+def application_form(request, pk):
+    """The case's 申报书 as the expert's own copy: the blind form in a blind round, the
+    expert's name, the time and a logged code on every page (reviews/documents)."""
+    assignment = _assignment(request, pk)
+    if not _has_pledged(request, assignment.round):
+        return redirect(f"/review/rounds/{assignment.round.pk}/pledge/?next=/review/{pk}/")
+    copy = document_services.application_form_copy(
+        assignment=assignment, by=request.user, ip_address=client_address(request)
+    )
+    return bytes_download(copy.data, copy.filename, PDF_CONTENT_TYPE)

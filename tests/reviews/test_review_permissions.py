@@ -26,6 +26,8 @@ from reform_cases.models import Attachment, AttachmentDownload, AttachmentKind, 
 from reviews.assignment import services as assignment_services
 from reviews.models import (
     Assignment,
+    BundleStatus,
+    CommitteeBundle,
     Conflict,
     Criterion,
     ExpertProfile,
@@ -71,6 +73,7 @@ CASE = "case"  # the assigned case
 ENTRY = "entry"  # the assigned case's ranking entry
 FILE = "file"  # an attachment of the assigned case
 OTHER_FILE = "other-file"  # an attachment of another case of the same round
+BUNDLE = "bundle"  # a ready committee bundle of the round (issue 19)
 
 
 def _row(name, kwargs, answers, **extra):
@@ -98,10 +101,13 @@ GET_MATRIX = [
     *_row("reviews:pledge", {"round_pk": ROUND}, EXPERT_ROUND),
     *_row("reviews:score", {"pk": ASSIGNMENT}, EXPERT_ROUND),
     *_row("reviews:conflict", {"pk": ASSIGNMENT}, EXPERT_POST),
+    # The expert's watermarked 申报书 (tests/reviews/documents/test_traceable_copies.py).
+    *_row("reviews:application-form", {"pk": ASSIGNMENT}, EXPERT_ROUND),
     *_row("manage:experts", {}, MANAGE_PAGE),
     *_row("manage:expert-import", {}, MANAGE_PAGE),
     *_row("manage:expert-import-apply", {}, MANAGE_POST),
     *_row("manage:expert-edit", {"pk": EXPERT}, MANAGE_PAGE),
+    *_row("manage:watermark-lookup", {}, MANAGE_PAGE),
     *_row("manage:panels", {"pk": CAMPAIGN}, MANAGE_PAGE),
     *_row("manage:panel-edit", {"pk": PANEL}, MANAGE_PAGE),
     *_row("manage:rubric", {"pk": CAMPAIGN}, MANAGE_PAGE),
@@ -132,6 +138,8 @@ GET_MATRIX = [
     *_row("manage:ranking-shortlist", {"pk": ROUND}, MANAGE_POST),
     *_row("manage:ranking-notice", {"pk": ROUND}, MANAGE_PAGE),  # GET: its confirmation
     *_row("manage:ranking-export", {"pk": ROUND}, MANAGE_PAGE),
+    *_row("manage:bundle-request", {"pk": ROUND}, MANAGE_POST),
+    *_row("manage:bundle-download", {"pk": BUNDLE}, MANAGE_PAGE),
     *_row("cases:attachment", {"attachment_pk": FILE}, CASE_FILE),
     *_row("cases:attachment", {"attachment_pk": OTHER_FILE}, OTHER_CASE_FILE),
 ]
@@ -230,6 +238,8 @@ POST_MATRIX = [
     ),
     *_row("manage:ranking-shortlist", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=False),
     *_row("manage:ranking-notice", {"pk": ROUND}, MANAGE_ACTION, data={}, changes=False),
+    # Queued (a round event); the build runs after the commit, which these tests never reach.
+    *_row("manage:bundle-request", {"pk": ROUND}, MANAGE_ACTION, data={"top": "1"}, changes=True),
 ]
 
 
@@ -269,6 +279,9 @@ def world(db, settings, tmp_path, owning_organisation, make_user):
         review_round=w.round, case=w.other_case, expert=w.fourth, by=None
     )
     w.entry = ranking_entry(w.round, w.case, None)
+    w.bundle = CommitteeBundle(round=w.round, status=BundleStatus.READY, case_count=1, size=4)
+    w.bundle.file.save("bundle.zip", ContentFile(b"PK\x05\x06"), save=False)
+    w.bundle.save()
     w.ids = {
         CAMPAIGN: w.campaign.pk,
         ROUND: w.round.pk,
@@ -280,6 +293,7 @@ def world(db, settings, tmp_path, owning_organisation, make_user):
         ENTRY: w.entry.pk,
         FILE: w.file.pk,
         OTHER_FILE: w.other_file.pk,
+        BUNDLE: w.bundle.pk,
     }
     return w
 
@@ -333,6 +347,7 @@ def fingerprint():
         "overrides": TierOverride.objects.count(),
         "round events": sorted(RoundEvent.objects.values_list("pk", "kind")),
         "campaigns": sorted(Campaign.objects.values_list("pk", "status")),
+        "bundles": sorted(CommitteeBundle.objects.values_list("pk", "status")),
     }
 
 
@@ -421,6 +436,8 @@ REVIEW_VIEW_MODULES = {
     "reviews.views.office.assignment",
     "reviews.views.office.progress",
     "reviews.views.office.ranking",
+    "reviews.views.office.bundles",
+    "reviews.views.office.watermarks",
 }
 
 

@@ -16,7 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import administrator_required
 from common.forms import ReasonForm, validate_sane_datetime
 from common.spreadsheets import safe_row, sheet_title
+from common.stored_files import bytes_download
 from common.timefmt import local_datetime
+from reform_cases.documents import application_form
 from reform_cases.models import Attachment, Campaign, Case, CaseStatus, FormalCheckAction
 from reform_cases.publication import rules as publication_rules
 from reform_cases.publication.exports import XLSX_TYPE
@@ -130,6 +132,21 @@ def formal_check_case_detail(request, pk):
             "can_hide_attachments": submission_rules.can_hide_attachments(request.user, case),
             "show_visibility": True,
         },
+    )
+
+
+@administrator_required
+@require_GET
+def case_application_form(request, pk):
+    """The case's 申报书 as PDF, as the unit would print it (unit and contact included)."""
+    try:
+        case = case_selectors.case_with_details(Case.objects.all(), pk)
+    except Case.DoesNotExist:
+        raise Http404 from None
+    return bytes_download(
+        application_form.render_application_pdf(case),
+        application_form.application_filename(case),
+        application_form.PDF_CONTENT_TYPE,
     )
 
 

@@ -2,7 +2,6 @@
 
 import tempfile
 
-import openpyxl
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -15,7 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import administrator_required
 from common.forms import posted_text
 from common.lists import join_list
-from common.spreadsheets import safe_row, sheet_title
 from reform_cases.campaigns import rules as campaign_rules
 from reform_cases.campaigns import services as campaign_services
 from reform_cases.models import CampaignStatus, Tier
@@ -23,12 +21,21 @@ from reform_cases.publication import selectors as publication_selectors
 from reform_cases.publication.exports import XLSX_TYPE
 from reform_cases.publication.forms import NoticePeriodForm
 from reform_cases.publication.services import NOTICE_DAYS
-from reviews.models import RankingBasis, RankingEntry, RankingFlag, ReviewRound, TierOverride
+from reviews.models import (
+    BundleStatus,
+    CommitteeBundle,
+    RankingBasis,
+    RankingEntry,
+    ReviewRound,
+    TierOverride,
+)
 from reviews.ranking import rules as ranking_rules
 from reviews.ranking import services as ranking_services
+from reviews.ranking import table as ranking_table
 from reviews.ranking.forms import NoticeForm
 
 PAGE_SIZE = 250
+BUNDLES_SHOWN = 5  # the latest committee bundles listed on the page
 SORTS = {
     "rank": [F("rank").asc(nulls_last=True), "pk"],
     "-basis": [F("basis_value").desc(nulls_last=True), "pk"],
@@ -37,7 +44,7 @@ SORTS = {
     "title": ["case__title", "pk"],
     "tier": [F("final_tier__order").asc(nulls_last=True), F("rank").asc(nulls_last=True), "pk"],
 }
-FLAG_LABELS = dict(RankingFlag.choices)
+FLAG_LABELS = ranking_table.FLAG_LABELS
 
 
 def _entries(review_round, sort):
@@ -94,6 +101,11 @@ def ranking_page(request, pk):
             "can_start": ranking_rules.can_start_ranking(user, campaign),
             "over_quota": ranking_services.over_quota(review_round) if can_lock else [],
             "status_note": _lock_status_note(campaign),
+            "bundles": CommitteeBundle.objects.filter(round=review_round).select_related(
+                "requested_by"
+            )[:BUNDLES_SHOWN],
+            "bundle_ready": BundleStatus.READY,
+            "bundle_failed": BundleStatus.FAILED,
         },
     )
 
@@ -289,31 +301,9 @@ def ranking_shortlist(request, pk):
 def ranking_export(request, pk):
     """The committee's table as XLSX, written row by row to a temporary file and streamed."""
     review_round = get_object_or_404(ReviewRound.objects.select_related("campaign"), pk=pk)
-    tiers = list(review_round.campaign.tiers.order_by("order"))
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title(review_round.name, "ranking"))
-    sheet.append(safe_row(
-        [_("名次"), _("案例名称"), _("申报单位"), _("评审份数"), _("平均分"), _("中位数"), _("去极值平均分"),
-         _("标准差"), _("标准化平均分"), _("排名依据值"), _("建议等次"), _("最终等次"), _("人工调整"), _("标记")]
-        + [_("稳定性:%(tier)s") % {"tier": t.name} for t in tiers]
-    ))  # fmt: skip
-    entries = (
-        RankingEntry.objects.filter(round=review_round)
-        .select_related("case__organisation", "proposed_tier", "final_tier")
-        .order_by(F("rank").asc(nulls_last=True), "pk")
-    )
-    for e in entries.iterator(chunk_size=1000):
-        sheet.append(safe_row(
-            [e.rank, e.case.title, e.case.organisation.name if e.case.organisation else "", e.n_reviews,
-             _two_places(e.mean), _two_places(e.median), _two_places(e.trimmed_mean), _two_places(e.std),
-             _two_places(e.normalised_mean), _two_places(e.basis_value),
-             e.proposed_tier.name if e.proposed_tier else "", e.final_tier.name if e.final_tier else "",
-             _("是") if e.overridden else "", "、".join(str(FLAG_LABELS.get(f, f)) for f in e.flags)]
-            + [e.stability.get(t.code, 0) for t in tiers]
-        ))  # fmt: skip
     # FileResponse closes the file once sent: no context manager here.
     handle = tempfile.TemporaryFile()  # noqa: SIM115
-    workbook.save(handle)
+    ranking_table.write_xlsx(review_round, handle)
     handle.seek(0)
     return FileResponse(
         handle,
@@ -321,11 +311,6 @@ def ranking_export(request, pk):
         filename=f"ranking-{review_round.campaign.year}-{review_round.pk}.xlsx",
         content_type=XLSX_TYPE,
     )
-
-
-def _two_places(value):
-    """A float at two places for the export, as the ranking compares it; None stays empty."""
-    return None if value is None else float(ranking_services.two_place_decimal(value))
 
 
 @administrator_required

@@ -71,6 +71,9 @@ GET_MATRIX = [
     *_row("cases:new", {}, LOCALITY_PAGE),
     *_row("cases:mine-detail", {"pk": OWN}, OWN_PAGE),
     *_row("cases:edit", {"pk": OWN}, OWN_PAGE),
+    # The 申报书 (issue 19): the unit's own case; the office's from the formal check.
+    *_row("cases:application-form", {"pk": OWN}, OWN_PAGE),
+    *_row("manage:case-application-form", {"pk": OWN}, MANAGE_PAGE),
     *_row("cases:autosave", {"pk": OWN}, JSON_POST_ONLY),
     *_row("cases:submit", {"pk": OWN}, POST_ONLY),
     *_row("cases:withdraw", {"pk": OWN}, POST_ONLY),
@@ -228,6 +231,7 @@ MISSING = 987654
     [
         ("get", "cases:mine-detail"),
         ("get", "cases:edit"),
+        ("get", "cases:application-form"),
         ("post", "cases:edit"),
         ("post", "cases:autosave"),
         ("post", "cases:submit"),
