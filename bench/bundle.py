@@ -121,8 +121,13 @@ def build(bundle_id: int) -> dict:
     import django
 
     django.setup()
+    from django.conf import settings
+
     import reviews.tasks  # what the worker imports (autodiscovery)
     from reviews.models import CommitteeBundle
+
+    # The production default (the test settings draw in process): PDFs drawn in a child.
+    settings.PDF_RENDER_PROCESS = True
 
     before_kb = status_kb("VmHWM")
     cpu = resource.getrusage(resource.RUSAGE_SELF)
@@ -140,6 +145,8 @@ def build(bundle_id: int) -> dict:
         "cpu": (after.ru_utime + after.ru_stime) - (cpu.ru_utime + cpu.ru_stime),
         "start_mb": before_kb / 1024,
         "peak_mb": status_kb("VmHWM") / 1024,
+        # The largest drawing child's peak (ru_maxrss of the children that ended, in KB).
+        "child_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "size_mb": bundle.size / 1024 / 1024,
         "members": len(members),
         "pdfs": sum(1 for m in members if m.filename.endswith("/申报书.pdf")),
@@ -160,7 +167,9 @@ def child(*args) -> dict:
 
 
 def report(prepared: dict, built: dict, file_mb: float) -> str:
-    met = "yes" if built["peak_mb"] < TARGET_MB else "**no**"
+    # The worker and the child it draws in are both the worker's memory on its machine.
+    together = built["peak_mb"] + built["child_peak_mb"]
+    met = "yes" if together < TARGET_MB else f"**no** (together {together:.0f} MB)"
     return "\n".join(
         [
             "## The committee's bundle (issue 19)",
@@ -175,12 +184,13 @@ def report(prepared: dict, built: dict, file_mb: float) -> str:
             "bundle.py`: each member written into the ZIP in chunks, the ZIP in a temporary "
             f"file, then saved to the store). {machine_line()}",
             "",
-            "Before `write_bundle` froze the worker's objects (`gc.freeze`) and collected after "
-            "each render, the same run peaked at 553 MB and grew with every case: a WeasyPrint "
-            "render leaves its fonts (the CJK font's 16 MB, copied) in reference cycles that the "
-            "collector's thresholds, which count objects and not bytes, left in place — about "
-            "16 MB more per case. Most of the set-up figure is Django's start with every app "
-            "(numpy, scipy and WeasyPrint among its imports); the build adds one render's worth.",
+            "The worker makes each document's HTML (it reads the database) and a spawned child "
+            "process draws it (`common/pdf_process.py`, `PDF_RENDER_PROCESS`, on by default; "
+            "the child imports WeasyPrint and nothing of Django, and is replaced every 25 "
+            "drawings). Drawn in the worker itself, the same build peaked at 303 MB (553 MB "
+            "before it collected after each render): a WeasyPrint render costs ≈ 60 MB and "
+            "leaves its fonts (the CJK font's 16 MB) in reference cycles. The set-up figure is "
+            "Django's start with every app (numpy, scipy, OR-Tools, scikit-learn).",
             "",
             "| measure | value |",
             "|---|---:|",
@@ -192,7 +202,9 @@ def report(prepared: dict, built: dict, file_mb: float) -> str:
             f"| per case (wall) | {built['seconds'] / max(1, built['case_count']):.2f} s |",
             f"| worker's resident memory after set-up (VmHWM) | {built['start_mb']:.0f} MB |",
             f"| worker's peak resident memory, whole build (VmHWM) | {built['peak_mb']:.0f} MB |",
-            f"| under {TARGET_MB} MB? | {met} |",
+            f"| the drawing child's peak resident memory (largest) | "
+            f"{built['child_peak_mb']:.0f} MB |",
+            f"| worker and drawing child together under {TARGET_MB} MB? | {met} |",
         ]
     )
 

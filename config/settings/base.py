@@ -317,6 +317,9 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # Personal data (objectors' details, contacts of cases without an award, log-in records and
 # download addresses) is erased this many days after a campaign's results are published, or
 # after the log-in (reform_cases/publication/retention.py); the privacy page reads it.
+# Long PDF jobs (the committee's bundle) draw in a short-lived child process, so that the
+# Celery worker's memory stays flat (common/pdf_process.py); off: in the worker itself.
+PDF_RENDER_PROCESS = env.bool("PDF_RENDER_PROCESS", default=True)
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=365)
 if PERSONAL_DATA_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("PERSONAL_DATA_RETENTION_DAYS must be at least 1.")

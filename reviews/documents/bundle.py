@@ -32,8 +32,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
 
+from common.pdf_process import PdfDrawer
 from common.stored_files import CHUNK_BYTES, open_stored
-from reform_cases.documents.application_form import DOCUMENT_LANGUAGE, render_application_pdf
+from reform_cases.documents.application_form import DOCUMENT_LANGUAGE, application_html
 from reform_cases.models import Attachment
 from reviews.models import ReviewRound
 from reviews.ranking import table as ranking_table
@@ -116,13 +117,8 @@ def _write_through_file(archive: zipfile.ZipFile, name: str, write) -> None:
             shutil.copyfileobj(handle, out, CHUNK_BYTES)
 
 
-def _pdf(template: str, context: dict) -> bytes:
-    html = render_to_string(template, context)
-    # Imported here: WeasyPrint (and pango) load when a PDF is first drawn, not in
-    # every process that imports the views.
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+def _pdf(draw: PdfDrawer, template: str, context: dict) -> bytes:
+    return draw(render_to_string(template, context), str(settings.BASE_DIR))
 
 
 def _entries_with_files(review_round: ReviewRound, top, *, blind: bool):
@@ -140,7 +136,7 @@ def _entries_with_files(review_round: ReviewRound, top, *, blind: bool):
     return (entries[:top] if top else entries).iterator(chunk_size=ENTRY_CHUNK)
 
 
-def _table_pdf(handle, context: dict, rows, *, rows_per_part: int) -> None:
+def _table_pdf(draw: PdfDrawer, handle, context: dict, rows, *, rows_per_part: int) -> None:
     """The ranking table as one PDF, rendered `rows_per_part` rows at a time and joined.
 
     WeasyPrint keeps a whole document's layout in memory: a 5,000-row table in one go would
@@ -152,11 +148,13 @@ def _table_pdf(handle, context: dict, rows, *, rows_per_part: int) -> None:
     for row in rows:
         part.append([(cell, isinstance(cell, int | float)) for cell in row])
         if len(part) == rows_per_part:
-            writer.append(PdfReader(io.BytesIO(_pdf(TABLE_TEMPLATE, {**context, "rows": part}))))
+            writer.append(
+                PdfReader(io.BytesIO(_pdf(draw, TABLE_TEMPLATE, {**context, "rows": part})))
+            )
             part = []
             gc.collect()  # see write_bundle
     if part or not len(writer.pages):
-        writer.append(PdfReader(io.BytesIO(_pdf(TABLE_TEMPLATE, {**context, "rows": part}))))
+        writer.append(PdfReader(io.BytesIO(_pdf(draw, TABLE_TEMPLATE, {**context, "rows": part}))))
     writer.write(handle)
 
 
@@ -164,12 +162,13 @@ def write_bundle(handle, review_round: ReviewRound, *, top: int | None = None) -
     """Write the round's bundle as a ZIP into the binary file `handle` (seekable)."""
     gc.freeze()  # the worker's own objects: each collection below skips them
     try:
-        return _write(handle, review_round, top)
+        with PdfDrawer(in_child=settings.PDF_RENDER_PROCESS) as draw:
+            return _write(draw, handle, review_round, top)
     finally:
         gc.unfreeze()
 
 
-def _write(handle, review_round: ReviewRound, top: int | None) -> BundleResult:
+def _write(draw: PdfDrawer, handle, review_round: ReviewRound, top: int | None) -> BundleResult:
     blind = review_round.blind
     campaign = review_round.campaign
     tiers = list(campaign.tiers.order_by("order"))
@@ -185,7 +184,7 @@ def _write(handle, review_round: ReviewRound, top: int | None) -> BundleResult:
             "application_name": APPLICATION_NAME,
             "made_at": timezone.localtime(),
         }
-        _write_bytes(archive, COVER_NAME, _pdf(COVER_TEMPLATE, context))
+        _write_bytes(archive, COVER_NAME, _pdf(draw, COVER_TEMPLATE, context))
         gc.collect()  # see below
         _write_through_file(
             archive,
@@ -197,15 +196,16 @@ def _write(handle, review_round: ReviewRound, top: int | None) -> BundleResult:
         _write_through_file(
             archive,
             TABLE_PDF_NAME,
-            lambda out: _table_pdf(out, table, rows, rows_per_part=TABLE_ROWS_PER_PART),
+            lambda out: _table_pdf(draw, out, table, rows, rows_per_part=TABLE_ROWS_PER_PART),
         )
         members += 3
         position = 0
         for position, entry in enumerate(_entries_with_files(review_round, top, blind=blind), 1):
             case = entry.case
             folder = folder_name(position, case.title)
+            # The HTML here (it reads the database), the drawing in the child (common/pdf_process).
             _write_bytes(
-                archive, f"{folder}/{APPLICATION_NAME}", render_application_pdf(case, blind=blind)
+                archive, f"{folder}/{APPLICATION_NAME}", draw(application_html(case, blind=blind))
             )
             members += 1
             for n, attachment in enumerate(case.bundle_files, 1):
