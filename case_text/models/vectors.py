@@ -54,7 +54,32 @@ class TextModel(models.Model):
         return f"v{self.version}"
 
 
-class CaseVector(models.Model):
+class StoredVector(models.Model):
+    """A sparse vector as stored: the non-zero entries and what it was computed from.
+
+    Subclasses add their owner and `model`, a key to `TextModel.version` (`to_field`), so that
+    `model_id` is the version number itself.
+    """
+
+    indices = models.BinaryField()
+    weights = models.BinaryField()
+    content_hash = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def version(self) -> int:
+        return self.model_id
+
+    def as_vector(self):
+        from case_text.core.vectors import SparseVector
+
+        return SparseVector.from_bytes(bytes(self.indices), bytes(self.weights))
+
+
+class CaseVector(StoredVector):
     """A case's L2-normalised TF-IDF vector under one model version.
 
     `indices` (int32) and `weights` (float32) are little-endian arrays of the non-zero entries,
@@ -72,10 +97,6 @@ class CaseVector(models.Model):
         on_delete=models.CASCADE,
         related_name="case_vectors",
     )
-    indices = models.BinaryField()
-    weights = models.BinaryField()
-    content_hash = models.CharField(max_length=64)
-    computed_at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("案例向量")
@@ -87,12 +108,3 @@ class CaseVector(models.Model):
 
     def __str__(self):
         return f"{self.case_id}@v{self.model_id}"
-
-    @property
-    def version(self) -> int:
-        return self.model_id
-
-    def as_vector(self):
-        from case_text.core.vectors import SparseVector
-
-        return SparseVector.from_bytes(bytes(self.indices), bytes(self.weights))

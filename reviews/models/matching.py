@@ -9,12 +9,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from case_text.models import TextModel
+from case_text.models.vectors import StoredVector
 
 
-class ExpertVector(models.Model):
+class ExpertVector(StoredVector):
     """The L2-normalised TF-IDF vector of an expert's declared expertise and reviewed cases.
 
-    `indices` (int32) and `weights` (float32) are stored as case_text's `CaseVector` stores them.
+    `indices` (int32) and `weights` (float32) are stored as case_text's `StoredVector` says.
     `content_hash` is the SHA-256 of what the vector was computed from (model version, keywords,
     fields, the reviewed cases' vector hashes), so an unchanged expert is not recomputed.
     """
@@ -30,11 +31,7 @@ class ExpertVector(models.Model):
         on_delete=models.CASCADE,
         related_name="expert_vectors",
     )
-    indices = models.BinaryField()
-    weights = models.BinaryField()
     n_reviewed = models.PositiveIntegerField(_("已评案例数"), default=0)
-    content_hash = models.CharField(max_length=64)
-    computed_at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("专家向量")
@@ -42,12 +39,3 @@ class ExpertVector(models.Model):
 
     def __str__(self):
         return f"{self.user_id}@v{self.model_id}"
-
-    @property
-    def version(self) -> int:
-        return self.model_id
-
-    def as_vector(self):
-        from case_text.core.vectors import SparseVector
-
-        return SparseVector.from_bytes(bytes(self.indices), bytes(self.weights))
