@@ -27,7 +27,7 @@ $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 venv: $(STAMP)
 
 # Debian's pango and a CJK font: the PDF documents (申报书, certificates) are drawn with them.
-DOC_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-zenhei
+DOC_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei
 
 run: venv
 	bash scripts/deb_packages.sh $(DOC_PACKAGES)

@@ -15,9 +15,9 @@ source "$ROOT/scripts/services.sh"
 
 # --- Debian packages ---------------------------------------------------------
 # nginx: the two-node test (tests/deploy/) runs deploy/nginx/ in front of two gunicorn nodes.
-# pango and the CJK font: the PDF documents (WeasyPrint).
+# pango and WenQuanYi Micro Hei: the PDF documents (WeasyPrint); Zen Hei: the browser's pages.
 bash "$ROOT/scripts/deb_packages.sh" postgresql redis-server chromium fonts-wqy-zenhei nginx \
-    libpango-1.0-0 libpangoft2-1.0-0
+    libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei
 
 # --- Lint (fails fast, before any service is started) ------------------------
 echo "[test-all] ruff check . && ruff format --check ."

@@ -18,7 +18,6 @@ import hashlib
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from case_text.resubmission.text import SHINGLE_SIZE
 
@@ -38,14 +37,24 @@ SIGNATURE_BYTES = NUM_PERM * 4
 _DTYPE = np.dtype("<u4")
 
 
+def _minhash_class():
+    # Imported on first use: datasketch's package imports SciPy (its LSH classes), ≈ 60 MB
+    # that a web or Celery process which never signs a case should not carry.
+    from datasketch import MinHash
+
+    return MinHash
+
+
 @lru_cache(maxsize=1)
 def _permutations():
     # Drawing the permutations from the seed takes longer than hashing a case: once per process.
+    MinHash = _minhash_class()
     return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
 def signature(shingles) -> np.ndarray:
     """The MinHash signature (uint32 × NUM_PERM) of a set of strings."""
+    MinHash = _minhash_class()
     minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_permutations())
     minhash.update_batch([s.encode("utf-8") for s in shingles])
     return minhash.hashvalues.astype(_DTYPE)

@@ -194,6 +194,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TIMEZONE = TIME_ZONE
+# Two queues. The committee's bundle draws hundreds of PDFs: it goes to its own queue, served by
+# the documents worker (deploy/systemd/reform-awards-documents.service, one process), whose
+# process does nothing else and so stays under 200 MB (BENCHMARKS.md bench:bundle); a general
+# worker's processes grow with the text tasks (jieba's dictionary, the text model: ≈ 260 MB).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_DOCUMENTS_QUEUE = "documents"
+CELERY_TASK_ROUTES = {"reviews.tasks.build_committee_bundle": {"queue": CELERY_DOCUMENTS_QUEUE}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
@@ -317,9 +324,6 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # Personal data (objectors' details, contacts of cases without an award, log-in records and
 # download addresses) is erased this many days after a campaign's results are published, or
 # after the log-in (reform_cases/publication/retention.py); the privacy page reads it.
-# Long PDF jobs (the committee's bundle) draw in a short-lived child process, so that the
-# Celery worker's memory stays flat (common/pdf_process.py); off: in the worker itself.
-PDF_RENDER_PROCESS = env.bool("PDF_RENDER_PROCESS", default=True)
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=365)
 if PERSONAL_DATA_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("PERSONAL_DATA_RETENTION_DAYS must be at least 1.")

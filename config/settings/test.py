@@ -11,4 +11,3 @@ LOGGING = {
     "loggers": {"django.request": LOGGING["loggers"]["django.request"]},  # noqa: F405
 }
 RESULTS_GENERATION_MEMO_SECONDS = 0  # tests look right after a change
-PDF_RENDER_PROCESS = False  # a child per bundle costs a second; one test turns it on

@@ -1,7 +1,7 @@
 """The 申报书: a case as the fixed, printable A4 form the submitting unit stamps.
 
 One HTML template (templates/documents/application_form.html, its CSS beside it) rendered by
-WeasyPrint with the CJK font installed on the machine (fonts-wqy-zenhei). The form is always
+WeasyPrint with the CJK font installed on the machine (fonts-wqy-microhei). The form is always
 rendered in Chinese, whatever the reader's language: it is the document filed with the office,
 and its sections are the Chinese text the unit wrote.
 
@@ -14,6 +14,7 @@ narrows the unit down to a few.
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from common.pdf_drawing import draw_pdf
 from reform_cases.models import CASE_SECTIONS, Case, CaseStatus
 
 TEMPLATE = "documents/application_form.html"
@@ -60,21 +61,11 @@ def application_html(case: Case, *, blind: bool = False) -> str:
         )
 
 
-def _fetch_nothing(url, *args, **kwargs):
-    """The form needs no file (its CSS is inline, its font installed). Refusing every URL
-    means that text a unit typed can never make the renderer read a local file or call a
-    server, should it ever reach the markup unescaped."""
-    raise ValueError(f"the application form fetches nothing ({url})")
-
-
 def render_application_pdf(case: Case, *, blind: bool = False) -> bytes:
     """The case's 申报书 as PDF bytes (A4; 草稿 on every page while the case is a draft)."""
-    html = application_html(case, blind=blind)
-    # Imported here: WeasyPrint (and pango) load when a PDF is first drawn, not in
-    # every process that imports the views.
-    from weasyprint import HTML
-
-    return HTML(string=html, url_fetcher=_fetch_nothing).write_pdf()
+    # No base URL: the form needs no file (its CSS is inline, its font installed), so text a
+    # unit typed can never make the renderer read a local file or call a server.
+    return draw_pdf(application_html(case, blind=blind))
 
 
 def application_filename(case: Case) -> str:

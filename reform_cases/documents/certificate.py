@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 
 from common.links import absolute_url
 from common.lists import join_list
+from common.pdf_drawing import draw_pdf
 from reform_cases.models import Case
 from reform_cases.publication.rules import has_certificate
 
@@ -76,12 +77,7 @@ def certificate_html(case: Case) -> str:
 
 def render_certificate_pdf(case: Case) -> bytes:
     """The case's certificate as PDF bytes; NoCertificate when it has none."""
-    html = certificate_html(case)
-    # Imported here: WeasyPrint (and pango) load when a PDF is first drawn, not in
-    # every process that imports the views.
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return draw_pdf(certificate_html(case), str(settings.BASE_DIR))
 
 
 def certificate_filename(case: Case) -> str:

@@ -26,10 +26,14 @@ round where no expert has one (no model fitted yet): a round always has an exper
 expert without a vector next to a case with one counts as similarity 0 (cost SCALE).
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy import sparse
 
 from case_text.core.vectors import SparseVector
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 SCALE = 100
 # The words shown beside a pair's 匹配度: those that weigh most in its cosine.
@@ -65,7 +69,7 @@ def combine(keywords: SparseVector | None, reviewed: list[SparseVector]) -> Spar
     return SparseVector(indices.astype(np.int32), (weights / norm).astype(np.float32))
 
 
-def stack(vectors: list[SparseVector | None], n_terms: int) -> sparse.csr_matrix:
+def stack(vectors: list[SparseVector | None], n_terms: int) -> "sparse.csr_matrix":
     """Rows of a CSR matrix (float32); a missing vector is an empty row."""
     rows = [v if v is not None else SparseVector.empty() for v in vectors]
     lengths = np.fromiter((len(v) for v in rows), dtype=np.int64, count=len(rows))
@@ -75,10 +79,13 @@ def stack(vectors: list[SparseVector | None], n_terms: int) -> sparse.csr_matrix
         data = np.concatenate([v.weights for v in rows]).astype(np.float32)
     else:
         indices, data = np.empty(0, np.int32), np.empty(0, np.float32)
+    # Imported here: SciPy is ≈ 50 MB that a process which never matches should not carry.
+    from scipy import sparse
+
     return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), max(n_terms, 1)))
 
 
-def similarity(cases: sparse.csr_matrix, experts: sparse.csr_matrix) -> np.ndarray:
+def similarity(cases: "sparse.csr_matrix", experts: "sparse.csr_matrix") -> np.ndarray:
     """cases × experts cosine similarities (rows are normalised), clipped to 0 … 1."""
     product = (cases @ experts.T).toarray()
     return np.clip(product, 0.0, 1.0, out=product)

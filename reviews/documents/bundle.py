@@ -30,9 +30,8 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from pypdf import PdfReader, PdfWriter
 
-from common.pdf_process import PdfDrawer
+from common.pdf_drawing import draw_pdf
 from common.stored_files import CHUNK_BYTES, open_stored
 from reform_cases.documents.application_form import DOCUMENT_LANGUAGE, application_html
 from reform_cases.models import Attachment
@@ -117,8 +116,8 @@ def _write_through_file(archive: zipfile.ZipFile, name: str, write) -> None:
             shutil.copyfileobj(handle, out, CHUNK_BYTES)
 
 
-def _pdf(draw: PdfDrawer, template: str, context: dict) -> bytes:
-    return draw(render_to_string(template, context), str(settings.BASE_DIR))
+def _pdf(template: str, context: dict) -> bytes:
+    return draw_pdf(render_to_string(template, context), str(settings.BASE_DIR))
 
 
 def _entries_with_files(review_round: ReviewRound, top, *, blind: bool):
@@ -136,25 +135,25 @@ def _entries_with_files(review_round: ReviewRound, top, *, blind: bool):
     return (entries[:top] if top else entries).iterator(chunk_size=ENTRY_CHUNK)
 
 
-def _table_pdf(draw: PdfDrawer, handle, context: dict, rows, *, rows_per_part: int) -> None:
+def _table_pdf(handle, context: dict, rows, *, rows_per_part: int) -> None:
     """The ranking table as one PDF, rendered `rows_per_part` rows at a time and joined.
 
     WeasyPrint keeps a whole document's layout in memory: a 5,000-row table in one go would
     cost the worker hundreds of MB; a part of 100 rows costs about 60 MB, given back before the
     next.
     """
+    from reviews.documents.pdf_pages import PdfReader, PdfWriter
+
     writer = PdfWriter()
     part = []
     for row in rows:
         part.append([(cell, isinstance(cell, int | float)) for cell in row])
         if len(part) == rows_per_part:
-            writer.append(
-                PdfReader(io.BytesIO(_pdf(draw, TABLE_TEMPLATE, {**context, "rows": part})))
-            )
+            writer.append(PdfReader(io.BytesIO(_pdf(TABLE_TEMPLATE, {**context, "rows": part}))))
             part = []
             gc.collect()  # see write_bundle
     if part or not len(writer.pages):
-        writer.append(PdfReader(io.BytesIO(_pdf(draw, TABLE_TEMPLATE, {**context, "rows": part}))))
+        writer.append(PdfReader(io.BytesIO(_pdf(TABLE_TEMPLATE, {**context, "rows": part}))))
     writer.write(handle)
 
 
@@ -162,13 +161,12 @@ def write_bundle(handle, review_round: ReviewRound, *, top: int | None = None) -
     """Write the round's bundle as a ZIP into the binary file `handle` (seekable)."""
     gc.freeze()  # the worker's own objects: each collection below skips them
     try:
-        with PdfDrawer(in_child=settings.PDF_RENDER_PROCESS) as draw:
-            return _write(draw, handle, review_round, top)
+        return _write(handle, review_round, top)
     finally:
         gc.unfreeze()
 
 
-def _write(draw: PdfDrawer, handle, review_round: ReviewRound, top: int | None) -> BundleResult:
+def _write(handle, review_round: ReviewRound, top: int | None) -> BundleResult:
     blind = review_round.blind
     campaign = review_round.campaign
     tiers = list(campaign.tiers.order_by("order"))
@@ -184,7 +182,7 @@ def _write(draw: PdfDrawer, handle, review_round: ReviewRound, top: int | None) 
             "application_name": APPLICATION_NAME,
             "made_at": timezone.localtime(),
         }
-        _write_bytes(archive, COVER_NAME, _pdf(draw, COVER_TEMPLATE, context))
+        _write_bytes(archive, COVER_NAME, _pdf(COVER_TEMPLATE, context))
         gc.collect()  # see below
         _write_through_file(
             archive,
@@ -196,25 +194,26 @@ def _write(draw: PdfDrawer, handle, review_round: ReviewRound, top: int | None) 
         _write_through_file(
             archive,
             TABLE_PDF_NAME,
-            lambda out: _table_pdf(draw, out, table, rows, rows_per_part=TABLE_ROWS_PER_PART),
+            lambda out: _table_pdf(out, table, rows, rows_per_part=TABLE_ROWS_PER_PART),
         )
         members += 3
         position = 0
         for position, entry in enumerate(_entries_with_files(review_round, top, blind=blind), 1):
             case = entry.case
             folder = folder_name(position, case.title)
-            # The HTML here (it reads the database), the drawing in the child (common/pdf_process).
             _write_bytes(
-                archive, f"{folder}/{APPLICATION_NAME}", draw(application_html(case, blind=blind))
+                archive,
+                f"{folder}/{APPLICATION_NAME}",
+                draw_pdf(application_html(case, blind=blind)),
             )
             members += 1
             for n, attachment in enumerate(case.bundle_files, 1):
                 name = f"{folder}/附件{n:02d}-{safe_name(attachment.original_name, limit=80)}"
                 _write_stored(archive, name, attachment)
                 members += 1
-            # A WeasyPrint render leaves its fonts (the CJK font's 16 MB, copied) in reference
-            # cycles, some already in the oldest generation when it returns; byte strings do
-            # not count towards the collector's thresholds, so without this the worker grew by
-            # ~16 MB a case (bench/bundle.py). Cheap: what was alive before is frozen.
+            # A WeasyPrint render leaves its layout and font subsets in reference cycles, some
+            # already in the oldest generation when it returns; byte strings do not count
+            # towards the collector's thresholds, so without this the worker grew with each
+            # case (bench/bundle.py). Cheap: what was alive before is frozen.
             gc.collect()
     return BundleResult(case_count=position, members=members)

@@ -8,6 +8,9 @@ all in one rendering — stored once in the copy as a Form XObject and drawn ove
 upright and small, at the foot of every page (where a faint diagonal may not survive a
 photocopy) and into the document's metadata (`/WatermarkCode`), which a cropped or
 re-typeset page does not lose.
+
+pypdf (with the cryptography and imaging packages it loads, ≈ 28 MB) is imported on first use,
+from reviews/documents/pdf_pages.py: a web process that never stamps a copy does not carry it.
 """
 
 import secrets
@@ -17,15 +20,8 @@ from io import BytesIO
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    DictionaryObject,
-    FloatObject,
-    IndirectObject,
-    NameObject,
-    StreamObject,
-)
+
+from common.pdf_drawing import draw_pdf
 
 TEMPLATE = "documents/watermark.html"
 # No 0/O, 1/I/L: a code read off a photocopy or over the telephone is not mistaken.
@@ -61,14 +57,9 @@ def normalise_code(text: str) -> str:
     return text.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
 
 
-def _size(page) -> tuple[float, float]:
-    box = page.mediabox
-    return float(box.width), float(box.height)
-
-
 def _overlays(sizes: list[tuple[float, float]], stamp: Stamp) -> list:
     """One overlay page per size, in order (one WeasyPrint rendering)."""
-    from weasyprint import HTML  # WeasyPrint loads its fonts on first use: only when needed
+    from reviews.documents.pdf_pages import pages_of
 
     with translation.override(DOCUMENT_LANGUAGE):
         html = render_to_string(
@@ -81,51 +72,15 @@ def _overlays(sizes: list[tuple[float, float]], stamp: Stamp) -> list:
                 ],
             },
         )
-    data = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
-    return list(PdfReader(BytesIO(data)).pages)
-
-
-def _form_xobject(writer: PdfWriter, overlay) -> IndirectObject:
-    """The overlay page as a Form XObject of `writer`: stored once, drawn on every page of
-    its size (merging the page itself would copy its drawing into each page)."""
-    form = StreamObject()
-    form.set_data(overlay.get_contents().get_data())
-    form.update(
-        {
-            NameObject("/Type"): NameObject("/XObject"),
-            NameObject("/Subtype"): NameObject("/Form"),
-            NameObject("/BBox"): ArrayObject(FloatObject(v) for v in overlay.mediabox),
-            NameObject("/Resources"): overlay["/Resources"].get_object().clone(writer),
-        }
-    )
-    return writer._add_object(form.flate_encode())
-
-
-def _draw_over(writer: PdfWriter, page, name: str, form, matrix: tuple) -> None:
-    """Draw `form` over `page`: the page's own drawing wrapped in q … Q (so whatever state it
-    leaves does not bend the stamp), then the form, placed by `matrix`."""
-    resources = page.get("/Resources")
-    resources = resources.get_object() if resources is not None else DictionaryObject()
-    page[NameObject("/Resources")] = resources
-    xobjects = resources.get("/XObject")
-    xobjects = xobjects.get_object() if xobjects is not None else DictionaryObject()
-    resources[NameObject("/XObject")] = xobjects
-    xobjects[NameObject(name)] = form
-    numbers = " ".join(f"{v:.4f}" for v in matrix)
-    before, after = StreamObject(), StreamObject()
-    before.set_data(b"q\n")
-    after.set_data(f"\nQ q {numbers} cm {name} Do Q\n".encode())
-    contents = page.get("/Contents")
-    streams = [] if contents is None else contents.get_object()
-    if not isinstance(streams, ArrayObject):
-        streams = ArrayObject([contents])
-    page[NameObject("/Contents")] = ArrayObject(
-        [writer._add_object(before), *streams, writer._add_object(after)]
-    )
+    data = draw_pdf(html, str(settings.BASE_DIR))
+    return pages_of(data)
 
 
 def watermark_pdf(data: bytes, stamp: Stamp) -> bytes:
     """`data` with `stamp` over every page; WatermarkFailed when it is not a readable PDF."""
+    from reviews.documents.pdf_pages import PdfReader, PdfWriter, draw_over, form_xobject
+    from reviews.documents.pdf_pages import size as page_size
+
     # pypdf reading a damaged or hostile file can fail in many ways (its own errors, and
     # ValueError, KeyError, TypeError… from inside its parser): each is "not readable".
     try:
@@ -138,20 +93,20 @@ def watermark_pdf(data: bytes, stamp: Stamp) -> bytes:
         for page in pages:
             if page.rotation:  # the stamp is upright as the page is seen
                 page.transfer_rotation_to_content()
-            size = tuple(round(v, 1) for v in _size(page))
+            size = tuple(round(v, 1) for v in page_size(page))
             if size not in sizes and len(sizes) < MAX_OVERLAY_SIZES:
                 sizes.append(size)
         overlays = _overlays(sizes, stamp) if pages else []
-        forms = [_form_xobject(writer, overlay) for overlay in overlays]
+        forms = [form_xobject(writer, overlay) for overlay in overlays]
         for page in pages:
-            size = tuple(round(v, 1) for v in _size(page))
+            size = tuple(round(v, 1) for v in page_size(page))
             index = sizes.index(size) if size in sizes else 0
-            width, height = _size(overlays[index])
+            width, height = page_size(overlays[index])
             box = page.mediabox
             matrix = (
                 size[0] / width, 0, 0, size[1] / height, float(box.left), float(box.bottom)
             )  # fmt: skip
-            _draw_over(writer, page, f"/Watermark{index}", forms[index], matrix)
+            draw_over(writer, page, f"/Watermark{index}", forms[index], matrix)
         writer.add_metadata({METADATA_KEY: stamp.code})
         out = BytesIO()
         writer.write(out)
@@ -164,6 +119,8 @@ def watermark_pdf(data: bytes, stamp: Stamp) -> bytes:
 
 def stamped_code(data: bytes) -> str | None:
     """The code a watermarked copy carries in its metadata (None if it has none)."""
+    from reviews.documents.pdf_pages import PdfReader
+
     metadata = PdfReader(BytesIO(data)).metadata or {}
     value = metadata.get(METADATA_KEY)
     return str(value) if value else None

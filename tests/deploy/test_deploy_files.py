@@ -20,7 +20,12 @@ from tests.helpers import DEPLOY, local_command, systemd_unit, unit_command
 pytestmark = pytest.mark.engine_neutral
 
 BASE = Path(settings.BASE_DIR)
-UNITS = ("reform-awards-web.service", "reform-awards-worker.service", "reform-awards-beat.service")
+UNITS = (
+    "reform-awards-web.service",
+    "reform-awards-worker.service",
+    "reform-awards-documents.service",
+    "reform-awards-beat.service",
+)
 ENV_EXAMPLE = DEPLOY / "reform-awards.env.example"
 # `env("NAME"`, `env.int(\n    "NAME"`, … in the settings; `os.environ.get("NAME"` in gunicorn's.
 ENV_READ = re.compile(r"\benv(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]*)\"")
@@ -123,7 +128,11 @@ def test_the_gunicorn_file_reads_its_values_from_the_environment(monkeypatch):
 
 @pytest.mark.parametrize(
     "unit,command",
-    [("reform-awards-worker.service", "worker"), ("reform-awards-beat.service", "beat")],
+    [
+        ("reform-awards-worker.service", "worker"),
+        ("reform-awards-documents.service", "worker"),
+        ("reform-awards-beat.service", "beat"),
+    ],
 )
 def test_the_celery_units_start_this_projects_app(unit, command):
     argv = unit_command(unit)
@@ -133,7 +142,24 @@ def test_the_celery_units_start_this_projects_app(unit, command):
     assert importlib.util.find_spec("config.celery") is not None
     if command == "worker":
         # systemd's %%h reaches celery as %h, its own host-name placeholder: names stay unique.
-        assert "worker@%h" in argv
+        assert argv[argv.index("-n") + 1].endswith("@%h")
+
+
+def test_every_queue_has_a_worker_and_the_bundles_have_theirs_alone():
+    """The general worker takes the default queue only; the documents worker the documents
+    queue only, one process at a time; every routed task goes to a queue some unit serves."""
+    queues = {}
+    for unit in ("reform-awards-worker.service", "reform-awards-documents.service"):
+        argv = unit_command(unit)
+        queues[unit] = set(argv[argv.index("-Q") + 1].split(","))
+    assert queues["reform-awards-worker.service"] == {settings.CELERY_TASK_DEFAULT_QUEUE}
+    assert queues["reform-awards-documents.service"] == {settings.CELERY_DOCUMENTS_QUEUE}
+    assert "--concurrency=1" in unit_command("reform-awards-documents.service")
+    served = set().union(*queues.values())
+    assert {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} <= served
+    assert settings.CELERY_TASK_ROUTES["reviews.tasks.build_committee_bundle"] == {
+        "queue": settings.CELERY_DOCUMENTS_QUEUE
+    }
 
 
 def test_the_beat_unit_keeps_its_schedule_in_its_state_directory():
@@ -151,7 +177,7 @@ def test_the_procfile_runs_the_units_commands():
         if line.strip():
             name, _, command = line.partition(":")
             procfile[name.strip()] = shlex.split(command)
-    assert set(procfile) == {"web", "worker", "beat"}
+    assert set(procfile) == {"web", "worker", "documents", "beat"}
     for name, argv in procfile.items():
         unit = unit_command(f"reform-awards-{name}.service")
         # The same program and arguments; only the beat's state file is the unit's own.

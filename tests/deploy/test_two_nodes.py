@@ -1,4 +1,5 @@
-"""Two web nodes behind nginx, two Celery workers and one beat, run from deploy/ (issue 17).
+"""Two web nodes behind nginx, two Celery workers, the documents worker and one beat, run from
+deploy/ (issues 17 and 19).
 
 Runs on the PostgreSQL + Redis pass: it needs the test database to be PostgreSQL (the nodes
 and workers share it), REDIS_URL, TEST_S3_ENDPOINT_URL (the moto server of
@@ -68,12 +69,16 @@ from tests.factories import (
     CampaignFactory,
     CaseFactory,
     UserFactory,
+    accepted_case_for_ranking,
     accepted_case_for_review,
     confirmed,
     draft_case,
+    make_closed_round,
     make_expert,
     make_open_round,
     open_campaign,
+    ranking_campaign,
+    ranking_entry,
     reviewing_campaign,
 )
 from tests.helpers import (
@@ -290,7 +295,8 @@ class Cluster:
 
     def broker_idle(self):
         r = _redis(self.broker_url)
-        return r.llen("celery") == 0 and r.hlen("unacked") == 0
+        queues = (django_settings.CELERY_TASK_DEFAULT_QUEUE, django_settings.CELERY_DOCUMENTS_QUEUE)
+        return all(r.llen(q) == 0 for q in queues) and r.hlen("unacked") == 0
 
     def wait_until_idle(self):
         def idle_twice():
@@ -417,6 +423,14 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
                 "--without-heartbeat",
             ]
             c.start(f"worker-{name}", argv, {**env, "EMAIL_FILE_PATH": str(mail_dir)}, cwd)
+        # The documents worker: the committee's bundles, on their queue alone.
+        documents = [
+            *local_command(unit_command("reform-awards-documents.service")),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+        c.start("worker-documents", documents, env, cwd)
         beat = [
             a if not a.startswith("--schedule=") else f"--schedule={base / 'beat-schedule'}"
             for a in local_command(unit_command("reform-awards-beat.service"))
@@ -476,7 +490,9 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
             c.check_alive()
             return (
                 all(answering(p) for p in [*c.nodes.values(), port])
-                and all(" ready." in c.processes[f"worker-{n}"].text() for n in ("a", "b"))
+                and all(
+                    " ready." in c.processes[f"worker-{n}"].text() for n in ("a", "b", "documents")
+                )
                 and "beat: Starting" in c.processes["beat"].text()
             )
 
@@ -789,6 +805,47 @@ def test_periodic_tasks_fired_twice_at_once_send_each_message_once(fresh, settin
     assert messages == expected
     assert ReminderSent.objects.count() == 3
     assert set(Notification.objects.values_list("status", "attempts")) == {(DeliveryStatus.SENT, 1)}
+
+
+# --- i. the committee's bundle, on the documents worker ---------------------------------------
+
+
+def test_a_committee_bundle_is_built_by_the_documents_worker_alone(fresh, settings):
+    import zipfile
+    from io import BytesIO
+
+    from reviews.documents.bundle_services import request_bundle
+    from reviews.models import BundleStatus, CommitteeBundle
+
+    admin = UserFactory(administrator=True)
+    campaign = ranking_campaign()
+    cases = [accepted_case_for_ranking(campaign, t) for t in ("节点材料包乙", "节点材料包甲")]
+    review_round = make_closed_round(campaign, cases=cases)
+    ranking_entry(review_round, cases[1], campaign.best, rank=1)
+    ranking_entry(review_round, cases[0], None, rank=2)
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with publishing_to(fresh.broker_url), transaction.atomic():
+        bundle = request_bundle(review_round=review_round, by=admin)
+
+    def built():
+        fresh.check_alive("worker-documents")
+        bundle.refresh_from_db()
+        return bundle.status in (BundleStatus.READY, BundleStatus.FAILED)
+
+    _wait(built, "the bundle was not built", on_timeout=fresh.tails)
+    assert bundle.status == BundleStatus.READY, bundle.error
+    # In the bucket (no node's disk), with the cases in ranking order.
+    body = fresh.s3.get_object(Bucket=fresh.bucket, Key=bundle.file.name)["Body"].read()
+    names = zipfile.ZipFile(BytesIO(body)).namelist()
+    assert names.index("001-节点材料包甲/申报书.pdf") < names.index("002-节点材料包乙/申报书.pdf")
+    # Routed to the documents queue: its worker ran the task, the general workers did not.
+    # ("Task <name>[<id>] received"; the start-up banner lists every task without an id.)
+    ran = "Task reviews.tasks.build_committee_bundle["
+    assert ran in fresh.processes["worker-documents"].text()
+    for name in ("a", "b"):
+        assert ran not in fresh.processes[f"worker-{name}"].text()
+    assert CommitteeBundle.objects.get(pk=bundle.pk).case_count == 2
 
 
 # --- e. a node dies (last: it stays dead) -------------------------------------------------------

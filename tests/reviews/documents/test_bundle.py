@@ -162,26 +162,6 @@ def test_a_blind_rounds_bundle_names_no_unit_and_leaves_out_hidden_files(
         assert unit not in {c for row in sheet.iter_rows(values_only=True) for c in row}
 
 
-def test_the_pdfs_drawn_in_a_child_process_are_the_same_documents(
-    django_capture_on_commit_callbacks, settings
-):
-    """The production path (PDF_RENDER_PROCESS on): the HTML is made here, drawn in a spawned
-    process that knows nothing of Django; the documents say what the in-process ones say."""
-    settings.PDF_RENDER_PROCESS = True
-    admin = UserFactory(administrator=True)
-    review_round, (first, second) = _ranked_round(["子进程绘制的案例", "第二个案例"])
-
-    bundle = _ask(client_of(admin), review_round, django_capture_on_commit_callbacks)
-
-    assert bundle.status == BundleStatus.READY, bundle.error
-    with bundle.file.open("rb") as stored, zipfile.ZipFile(stored) as archive:
-        assert first.title in _text(archive.read("001-子进程绘制的案例/申报书.pdf"))
-        assert second.title in _text(archive.read("002-第二个案例/申报书.pdf"))
-        assert review_round.campaign.title in _text(archive.read("00-封面.pdf"))
-        table = "".join(_text(archive.read("00-排名表.pdf")).split())
-        assert table.index("第二个案例") > table.index("子进程绘制的案例")
-
-
 def test_a_file_missing_from_the_store_fails_the_bundle_and_says_so(
     django_capture_on_commit_callbacks, media
 ):
