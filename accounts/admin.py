@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountEvent, Organisation, User
+from accounts.organisations.public_use import public_use
 from common.admin import RecordAdmin, RecordInline
 
 DEACTIVATE_NOT_DELETE = _("账户不能删除,以保留其操作记录;不再使用的账户请取消“有效”,将其停用。")
@@ -15,6 +16,11 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ("name", "parent__name")
     list_select_related = ("parent",)
     autocomplete_fields = ("parent",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # What public results show of a unit changes only through a recorded correction
+        # (accounts/organisations/services.py refuses it likewise on the office's pages).
+        return tuple(sorted(public_use(obj).attributes)) if obj is not None else ()
 
 
 class AccountEventInline(RecordInline):

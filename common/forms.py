@@ -1,10 +1,13 @@
 """Form pieces every app uses: the date-time picker and its field, the crispy helper, a reason
 field, and the checks for text read from a POST without a Form."""
 
+import unicodedata
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -175,3 +178,25 @@ def describe_formset(formset, name_field: str = "name") -> str:
             if changes:
                 parts.append(f"“{form.initial.get(name_field, name)}”:{changes}")
     return ";".join(parts)
+
+
+NUL_MESSAGE = _("含有不允许的空字符(NUL),请删除后重试。")
+
+
+def clear_nul_message(form) -> None:
+    """Django's own message for a NUL in a text field reads, in Chinese, as if an empty string
+    were refused: each text field of `form` says what is wrong instead."""
+    for field in form.fields.values():
+        field.validators = [
+            ProhibitNullCharactersValidator(message=NUL_MESSAGE)
+            if isinstance(v, ProhibitNullCharactersValidator)
+            else v
+            for v in field.validators
+        ]
+
+
+def validate_single_line(value: str) -> None:
+    """A name is one line of visible text: no line break, tab or other control or format
+    character (a right-to-left override would make a list read in another order)."""
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+        raise ValidationError(_("不能包含换行、制表符或其他控制字符。"), code="control_character")

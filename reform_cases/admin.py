@@ -21,6 +21,7 @@ from reform_cases.models import (
     Objection,
     Tier,
 )
+from reform_cases.publication.public_names import field_public_campaigns
 
 
 class TierInline(admin.TabularInline):
@@ -41,6 +42,10 @@ class CampaignAdmin(admin.ModelAdmin):
 class FieldAdmin(admin.ModelAdmin):
     list_display = ("name", "name_en", "order")
     search_fields = ("name", "name_en")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A field named by public results keeps its name (reform_cases/fields/services.py).
+        return ("name",) if obj is not None and field_public_campaigns(obj) else ()
 
 
 class CaseEventInline(RecordInline):

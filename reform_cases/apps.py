@@ -22,3 +22,8 @@ class ReformCasesConfig(AppConfig):
         from reform_cases import personal_data
 
         personal_data.register_all()
+        # Units named in public results are not renamed quietly (accounts/organisations/).
+        from reform_cases.fields import rules as _field_rules  # noqa: F401
+        from reform_cases.publication import public_names
+
+        public_names.register()

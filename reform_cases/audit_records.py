@@ -5,6 +5,9 @@ file), so that it can be erased after its retention period; the text and the cas
 The answer is a state of its own, chained each time it is given.
 """
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
 from audit import chain
 from reform_cases.models import (
     CampaignEvent,
@@ -19,6 +22,15 @@ OBJECTION_ANSWERED = "reform_cases.objection.answered"
 OBJECTOR_DATA_ERASED = "reform_cases.objection.objector_data_erased"
 OBJECTION_PERSONAL_DATA = ("name", "contact", "ip_address", "file", "file_name")
 OBJECTION_ANSWER = ("status", "answer", "answered_by", "answered_at")
+
+
+class FieldRecord(models.TextChoices):
+    """A field of reform created, changed or deleted on the office's pages (fields/services.py),
+    chained with `chain.append`: a table referring to the field would keep it from being deleted."""
+
+    CREATED = "reform_cases.reform_field.created", _("新建领域")
+    CHANGED = "reform_cases.reform_field.changed", _("修改领域")
+    DELETED = "reform_cases.reform_field.deleted", _("删除领域")
 
 
 def objection_answer(objection: Objection) -> dict:

@@ -59,6 +59,9 @@ CAMPAIGNS = [
             "score, 10 special contribution, 10 best and 20 excellent practice cases were named."
         ),
         "sources": "2019:《今日浙江》,2020年3月31日,www.jrzj.cn/art/2020/3/31/art_7_6118.html",
+        # Source "2019" (《今日浙江》, 2020-03-31): "guided by 省委改革办, organised by
+        # 浙江省委党校, 《今日浙江》杂志社 and 省改革研究和促进中心"; the guide is no organiser.
+        "organiser_name": "浙江省委党校、《今日浙江》杂志社、省改革研究和促进中心",
         "tiers": [
             ("special", "特别贡献案例", "Special contribution", 1, 10),
             ("best", "最佳实践案例", "Best practice", 2, 10),
@@ -86,6 +89,7 @@ CAMPAIGNS = [
             "S3:f.sdnews.com.cn/xczx/qly/202102/t20210220_2866340.htm(2021年2月20日)\n"
             "S5:《检察日报》,2020年11月9日,www.spp.gov.cn/spp/zdgz/202011/t20201109_484305.shtml"
         ),
+        "organiser_name": "",  # no source names the organiser of 2020: never invented
         "tiers": [
             ("best", "最佳实践案例", "Best practice", 1, 10),
             ("excellent", "优秀实践案例", "Excellent practice", 2, 40),
@@ -233,6 +237,7 @@ def main():
                     "description": c["description"],
                     "description_en": c["description_en"],
                     "sources": c["sources"],
+                    "organiser_name": c["organiser_name"],
                     "created_at": "2021-01-28T00:00:00+08:00",
                     "updated_at": "2021-01-28T00:00:00+08:00",
                 },

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from case_text.models import ResemblancePair
 from reform_cases.models import CampaignStatus
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, FieldFactory
 from tests.helpers import ROLES, case_2020
 
 PUBLIC = "public-case"
@@ -16,8 +16,11 @@ HIDDEN = "hidden-case"
 HIDDEN_CAMPAIGN = "hidden-campaign"  # the hidden case's campaign (in ranking)
 PAIR = "resemblance-pair"  # two cases whose texts resemble each other (重复申报)
 AWARDED = "awarded-case"  # the `locality` user's award in a published campaign (获奖证书)
+AWARDED_CAMPAIGN = "awarded-campaign"  # its campaign (published)
 LOGIN = "login"  # 302 to /accounts/login/?next=…
 ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/?next=…
+UNIT = "unit"  # the `locality` user's organisation (in use: no deletion)
+REFORM_FIELD = "reform-field"  # a field of reform (申报领域)
 
 EVERYONE_200 = [
     ("home", {}),
@@ -40,6 +43,22 @@ EVERYONE_404 = [
     ("api:manifest", {"year": 1999}),
 ]
 
+# The office's units and fields pages (tests/accounts/test_organisation_office.py,
+# tests/reform_cases/fields/): (url name, kwargs, the administrator's answer); others are refused.
+UNITS_AND_FIELDS = [
+    ("manage:organisations", {}, 200),
+    ("manage:organisation-create", {}, 200),
+    ("manage:organisation-detail", {"pk": UNIT}, 200),
+    ("manage:organisation-detail", {"pk": 999_999}, 404),
+    ("manage:organisation-delete", {"pk": UNIT}, 405),  # POST only
+    ("manage:fields", {}, 200),
+    ("manage:field-create", {}, 200),
+    ("manage:field-detail", {"pk": REFORM_FIELD}, 200),
+    ("manage:field-detail", {"pk": 999_999}, 404),
+    ("manage:field-delete", {"pk": REFORM_FIELD}, 405),  # POST only
+]
+NOT_OFFICE = {"anonymous": LOGIN, "deactivated": LOGIN}  # other roles: 403
+
 MATRIX = (
     [(name, kwargs, role, 200) for name, kwargs in EVERYONE_200 for role in ROLES]
     + [(name, kwargs, role, 404) for name, kwargs in EVERYONE_404 for role in ROLES]
@@ -47,6 +66,11 @@ MATRIX = (
     + [("favicon", {}, role, 302) for role in ROLES]
     # The load balancer's probe answers everyone alike (detail: tests/config/test_healthz.py).
     + [("healthz", {}, role, 200) for role in ROLES]
+    + [
+        (name, kwargs, role, admin if role == "administrator" else NOT_OFFICE.get(role, 403))
+        for name, kwargs, admin in UNITS_AND_FIELDS
+        for role in ROLES
+    ]
     + [
         # url name,                     kwargs, role,             expected
         ("manage:results-import", {}, "anonymous", LOGIN),
@@ -101,6 +125,14 @@ MATRIX = (
         ("cases:certificate", {"pk": HIDDEN}, "administrator", 404),
         ("cases:certificate", {"pk": PUBLIC}, "locality", 404),
         ("cases:certificate", {"pk": 999_999}, "administrator", 404),
+        # The organiser's name on the certificates: the office only, after publication too.
+        ("manage:campaign-organiser", {"pk": AWARDED_CAMPAIGN}, "anonymous", LOGIN),
+        ("manage:campaign-organiser", {"pk": AWARDED_CAMPAIGN}, "locality", 403),
+        ("manage:campaign-organiser", {"pk": AWARDED_CAMPAIGN}, "other_locality", 403),
+        ("manage:campaign-organiser", {"pk": AWARDED_CAMPAIGN}, "expert", 403),
+        ("manage:campaign-organiser", {"pk": AWARDED_CAMPAIGN}, "administrator", 200),
+        ("manage:campaign-organiser", {"pk": AWARDED_CAMPAIGN}, "deactivated", LOGIN),
+        ("manage:campaign-organiser", {"pk": 999_999}, "administrator", 404),
         # The 申报书 (issue 19): the unit's own case (any status), and the office's copy.
         ("cases:application-form", {"pk": AWARDED}, "anonymous", LOGIN),
         ("cases:application-form", {"pk": AWARDED}, "locality", 200),
@@ -149,12 +181,16 @@ def case_pks(published_fixtures_for_module, db, owning_organisation):
         case=hidden, earlier_case=CaseFactory(campaign=hidden.campaign), similarity=0.8,
         case_hash="", earlier_hash="", detected_at=timezone.now(),
     )  # fmt: skip
+    awarded = CaseFactory(organisation=owning_organisation)
     return {
         PUBLIC: case_2020("“大下姜”联合体模式").pk,
         HIDDEN: hidden.pk,
         HIDDEN_CAMPAIGN: hidden.campaign_id,
         PAIR: pair.pk,
-        AWARDED: CaseFactory(organisation=owning_organisation).pk,
+        AWARDED: awarded.pk,
+        AWARDED_CAMPAIGN: awarded.campaign_id,
+        UNIT: owning_organisation.pk,
+        REFORM_FIELD: FieldFactory().pk,
     }
 
 

@@ -1,9 +1,9 @@
-"""/manage/accounts/: the office's account administration."""
+"""/manage/accounts/ and /manage/organisations/: the office's accounts and units."""
 
 from django.urls import path
 
 from accounts.views import office as views
-from accounts.views import personal_data
+from accounts.views import organisations, personal_data
 
 urlpatterns = [
     path("accounts/", views.account_list, name="accounts"),
@@ -15,4 +15,12 @@ urlpatterns = [
     path("accounts/<int:pk>/move/", views.account_move, name="account-move"),
     path("accounts/<int:pk>/invite/", views.account_invite, name="account-invite"),
     path("personal-data/", personal_data.personal_data, name="personal-data"),
+    path("organisations/", organisations.organisation_list, name="organisations"),
+    path("organisations/new/", organisations.organisation_create, name="organisation-create"),
+    path("organisations/<int:pk>/", organisations.organisation_detail, name="organisation-detail"),
+    path(
+        "organisations/<int:pk>/delete/",
+        organisations.organisation_delete,
+        name="organisation-delete",
+    ),
 ]

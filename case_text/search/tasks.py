@@ -3,9 +3,9 @@ changed its text (in process on the embedded default, where Celery runs tasks ea
 
 from celery import shared_task
 
-from case_text.search import services
-
 
 @shared_task(ignore_result=True)
 def index_case(case_id: int) -> bool:
+    from case_text.search import services  # on first run: jieba
+
     return services.index_case(case_id=case_id)

@@ -223,6 +223,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.refresh_expert_vectors",
         "schedule": 24 * 3600.0,
     },
+    # Daily: files of committee bundles past COMMITTEE_BUNDLE_KEEP_DAYS deleted.
+    "expire-committee-bundles": {
+        "task": "reviews.tasks.expire_committee_bundles",
+        "schedule": 24 * 3600.0,
+    },
     # Daily; what it erases is said in reform_cases/publication/retention.py.
     "erase-expired-personal-data": {
         "task": "reform_cases.tasks.erase_expired_personal_data",
@@ -327,6 +332,11 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=365)
 if PERSONAL_DATA_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("PERSONAL_DATA_RETENTION_DAYS must be at least 1.")
+# Committee bundles are rebuilt at will: their files are deleted this many days after they
+# are made (and beyond the newest three of a round), so the store and the backups stay small.
+COMMITTEE_BUNDLE_KEEP_DAYS = env.int("COMMITTEE_BUNDLE_KEEP_DAYS", default=30)
+if COMMITTEE_BUNDLE_KEEP_DAYS < 1:
+    raise ImproperlyConfigured("COMMITTEE_BUNDLE_KEEP_DAYS must be at least 1.")
 # Where people ask for their data or its correction (shown on /privacy/); empty: the page
 # says to write to the organising office.
 PRIVACY_CONTACT = env("PRIVACY_CONTACT", default="")

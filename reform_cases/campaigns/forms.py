@@ -70,6 +70,25 @@ class CampaignForm(forms.ModelForm):
         return data
 
 
+class OrganiserNameForm(forms.Form):
+    """The organiser's name alone, open in every status (services.set_organiser_name)."""
+
+    organiser_name = forms.CharField(
+        label=_("主办单位"),
+        required=False,
+        strip=False,
+        help_text=_("印在获奖证书落款处,如“浙江省改革办”。"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["organiser_name"]
+        field.widget.attrs["maxlength"] = Campaign._meta.get_field("organiser_name").max_length
+        # The service checks what was typed (NUL, length, blank) and says why in one set of
+        # messages; Django's own NUL check would answer first with another.
+        field.validators = []
+
+
 class TierForm(forms.ModelForm):
     class Meta:
         model = Tier

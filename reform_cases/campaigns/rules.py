@@ -92,11 +92,14 @@ can_edit_campaign = is_office & decisions_are_open
 can_edit_tiers = is_office & decisions_are_open
 can_delete_tier = is_office & tier_decisions_are_open & tier_is_unused
 can_reopen_ranking = is_office & is_locked
+# The name printed on the certificates decides no tier: correctable in every status.
+can_set_organiser_name = is_office
 
 rules.add_rule("can_edit_campaign", can_edit_campaign)
 rules.add_rule("can_edit_tiers", can_edit_tiers)
 rules.add_rule("can_delete_tier", can_delete_tier)
 rules.add_rule("can_reopen_ranking", can_reopen_ranking)
+rules.add_rule("can_set_organiser_name", can_set_organiser_name)
 
 
 def form_targets(campaign: Campaign, forward: dict, backward: dict) -> list[str]:

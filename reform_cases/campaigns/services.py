@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common.exceptions import InvalidTransition
-from common.forms import describe_changes, describe_formset
+from common.forms import describe_changes, describe_formset, text_problems
 from common.timefmt import local_datetime
 from common.transactional_files import save_file
 from reform_cases.campaigns import rules as campaign_rules
@@ -239,3 +239,37 @@ def remove_campaign_file(*, item: CampaignFile, by) -> None:
     item.delete()
     transaction.on_commit(lambda: storage.delete(name))
     transaction.on_commit(invalidate_public_results)
+
+
+def organiser_name_problems(value: str) -> list[str]:
+    """Why a typed organiser's name cannot be printed on the certificates; [] when it can."""
+    field = Campaign._meta.get_field("organiser_name")
+    problems = text_problems(value, label=field.verbose_name, max_length=field.max_length)
+    if not value.strip():
+        problems.append(_("请填写主办单位的名称(不能只填空格)。"))
+    return problems
+
+
+@transaction.atomic
+def set_organiser_name(*, campaign: Campaign, by, organiser_name: str) -> Campaign:
+    """Set or correct the organiser's name printed on the award certificates, in any status.
+
+    Unlike the other settings it stays open after the lock and after publication, when the
+    certificates are printed: it decides no tier and the results manifest does not hold it,
+    so changing it leaves every published hash valid. Recorded before → after."""
+    if not campaign_rules.can_set_organiser_name.test(by, campaign):
+        raise PermissionDenied
+    # One line on the certificate: runs of white space (a pasted line break) become one space.
+    value = " ".join(organiser_name.split())
+    problems = organiser_name_problems(value)
+    if problems:
+        raise ValidationError({"organiser_name": problems})
+    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
+    before = campaign.organiser_name
+    if value == before:
+        return campaign
+    campaign.organiser_name = value
+    campaign.save(update_fields=["organiser_name", "updated_at"])
+    label = Campaign._meta.get_field("organiser_name").verbose_name
+    _record(campaign, by, CampaignEventKind.ORGANISER_CHANGED, f"{label}:{before or '—'} → {value}")
+    return campaign

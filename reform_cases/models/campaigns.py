@@ -98,7 +98,9 @@ class Campaign(models.Model):
         _("每单位申报上限"), null=True, blank=True, help_text=_("留空表示不限。")
     )
     required_attachment_kinds = models.JSONField(_("必交附件"), default=list, blank=True)
-    # Printed on the award certificates (获奖证书) under the place for the seal.
+    # Printed on the award certificates (获奖证书) under the place for the seal. It decides no
+    # tier and is not in the results manifest, so the office may correct it in any status
+    # (campaigns/services.set_organiser_name).
     organiser_name = models.CharField(
         _("主办单位"),
         max_length=120,
@@ -272,6 +274,7 @@ class CampaignEventKind(models.TextChoices):
     PANEL_SAVED = "panel_saved", _("保存评审组")
     NOTICE_EXTENDED = "notice_extended", _("延长公示期")
     NOTICE_SHORTENED = "notice_shortened", _("缩短公示期")
+    ORGANISER_CHANGED = "organiser_changed", _("修改主办单位")
 
 
 class CampaignEvent(models.Model):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from reform_cases.views.office import campaigns, formal_check, publication, results_import
+from reform_cases.views.office import campaigns, fields, formal_check, publication, results_import
 
 urlpatterns = [
     path("", campaigns.dashboard, name="dashboard"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign-detail"),
     path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign-edit"),
     path("campaigns/<int:pk>/status/", campaigns.campaign_status, name="campaign-status"),
+    path("campaigns/<int:pk>/organiser/", campaigns.campaign_organiser, name="campaign-organiser"),
     path("campaigns/<int:pk>/files/", campaigns.campaign_file_add, name="campaign-file-add"),
     path(
         "campaigns/<int:pk>/files/<int:file_pk>/delete/",
@@ -45,4 +46,8 @@ urlpatterns = [
     path("cases/<int:pk>/correct/", publication.case_correct, name="case-correct"),
     path("results/import/", results_import.results_import, name="results-import"),
     path("results/import/apply/", results_import.results_import_apply, name="results-import-apply"),
+    path("fields/", fields.field_list, name="fields"),
+    path("fields/new/", fields.field_create, name="field-create"),
+    path("fields/<int:pk>/", fields.field_detail, name="field-detail"),
+    path("fields/<int:pk>/delete/", fields.field_delete, name="field-delete"),
 ]

@@ -19,7 +19,6 @@ the order.
 from dataclasses import dataclass, field
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 
 @dataclass
@@ -91,6 +90,10 @@ def solve(inst: Instance) -> Solution:
         np.ones(owner.size),
         (inst.load[owner] + offset + 1) * step,
     )
+
+    # Imported here: OR-Tools is ≈ 18 MB that every process loading the URLs (web nodes, and
+    # workers sending a notification with a link) would otherwise carry.
+    from ortools.graph.python import min_cost_flow
 
     graph = min_cost_flow.SimpleMinCostFlow()
     graph.add_arcs_with_capacity_and_unit_cost(

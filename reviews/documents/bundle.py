@@ -6,6 +6,8 @@ Layout, for a round and its first `top` cases in ranking order (every case when 
     00-排名表.xlsx / 00-排名表.pdf  the ranking table (the XLSX is the office's export)
     001-<title>/申报书.pdf          each case's 申报书 (reform_cases/documents/application_form)
     001-<title>/附件01-<name>      its attachments, streamed from the store in chunks
+    00-缺失附件清单.txt             only if some attachment was not in the store: which ones
+                                   (each has a note `<name>.缺失.txt` in its place)
 
 Each member is written through `ZipFile.open(..., "w")` in chunks: at most one rendered
 申报书 (a few hundred KB) and one chunk of an attachment are in memory at a time. The ranking
@@ -31,7 +33,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from common.pdf_drawing import draw_pdf
+from common.pdf_drawing import draw_pdf, release_memory
 from common.stored_files import CHUNK_BYTES, open_stored
 from reform_cases.documents.application_form import DOCUMENT_LANGUAGE, application_html
 from reform_cases.models import Attachment
@@ -42,9 +44,11 @@ COVER_NAME = "00-封面.pdf"
 TABLE_XLSX_NAME = "00-排名表.xlsx"
 TABLE_PDF_NAME = "00-排名表.pdf"
 APPLICATION_NAME = "申报书.pdf"
+MISSING_LIST_NAME = "00-缺失附件清单.txt"
+MISSING_SUFFIX = ".缺失.txt"  # the note written in a missing attachment's place
 COVER_TEMPLATE = "documents/bundle_cover.html"
 TABLE_TEMPLATE = "documents/bundle_ranking.html"
-TABLE_ROWS_PER_PART = 100  # rows of the ranking table per WeasyPrint render (see _table_pdf)
+TABLE_ROWS_PER_PART = 50  # rows of the ranking table per WeasyPrint render (see _table_pdf)
 TITLE_CHARS = 40  # of a case's title in its folder name: paths stay short on every unzip tool
 ENTRY_CHUNK = 50  # ranking entries (and their attachments) read per query
 # Already compressed: deflating them again costs time for nothing.
@@ -56,6 +60,7 @@ ZIP64_LIMIT = 2**31  # members larger than this need the zip64 header written up
 class BundleResult:
     case_count: int
     members: int
+    missing: list[str]  # member names of attachments the store did not have
 
 
 def safe_name(text: str, *, limit: int = TITLE_CHARS) -> str:
@@ -86,23 +91,34 @@ def _write_bytes(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
         out.write(data)
 
 
-class BundleError(Exception):
-    """A bundle that cannot be made as asked; the message is for the administrator."""
-
-
-def _write_stored(archive: zipfile.ZipFile, name: str, attachment: Attachment) -> None:
+def _write_stored(archive: zipfile.ZipFile, name: str, attachment: Attachment) -> bool:
+    """The attachment streamed in as `name`; False, and a note in its place, when the store
+    does not have it (one lost file must not keep the committee's papers from the meeting).
+    A store that cannot be read at all (StoreUnavailable) still fails the bundle."""
     try:
         stream, _length = open_stored(attachment.file)
     except Http404:
-        raise BundleError(
-            _("案例“%(title)s”的附件“%(name)s”不在文件存储中。")
-            % {"title": attachment.case.title, "name": attachment.original_name}
-        ) from None
+        note = _(
+            "案例“%(title)s”的附件“%(name)s”在生成材料包时不在文件存储中,未能收入。"
+            "请向组织方索取,或由申报单位重新上传后再生成材料包。\n"
+        ) % {"title": attachment.case.title, "name": attachment.original_name}
+        _write_bytes(archive, name + MISSING_SUFFIX, note.encode("utf-8"))
+        return False
     try:
         with _member(archive, name, attachment.size) as out:
             shutil.copyfileobj(stream, out, CHUNK_BYTES)
     finally:
         stream.close()
+    return True
+
+
+def _missing_list(missing: list[str]) -> bytes:
+    lines = [
+        _("以下附件在生成材料包时不在文件存储中,未能收入(各自位置有一份说明):"),
+        "",
+        *missing,
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _write_through_file(archive: zipfile.ZipFile, name: str, write) -> None:
@@ -139,8 +155,8 @@ def _table_pdf(handle, context: dict, rows, *, rows_per_part: int) -> None:
     """The ranking table as one PDF, rendered `rows_per_part` rows at a time and joined.
 
     WeasyPrint keeps a whole document's layout in memory: a 5,000-row table in one go would
-    cost the worker hundreds of MB; a part of 100 rows costs about 60 MB, given back before the
-    next.
+    cost the worker hundreds of MB; a part of 50 rows costs about 20 MB while it is drawn (a
+    table's layout is dearer than a 申报书's), given back before the next.
     """
     from reviews.documents.pdf_pages import PdfReader, PdfWriter
 
@@ -151,10 +167,12 @@ def _table_pdf(handle, context: dict, rows, *, rows_per_part: int) -> None:
         if len(part) == rows_per_part:
             writer.append(PdfReader(io.BytesIO(_pdf(TABLE_TEMPLATE, {**context, "rows": part}))))
             part = []
-            gc.collect()  # see write_bundle
+            release_memory()  # see write_bundle
     if part or not len(writer.pages):
         writer.append(PdfReader(io.BytesIO(_pdf(TABLE_TEMPLATE, {**context, "rows": part}))))
     writer.write(handle)
+    del writer
+    release_memory()
 
 
 def write_bundle(handle, review_round: ReviewRound, *, top: int | None = None) -> BundleResult:
@@ -164,6 +182,7 @@ def write_bundle(handle, review_round: ReviewRound, *, top: int | None = None) -
         return _write(handle, review_round, top)
     finally:
         gc.unfreeze()
+        release_memory()
 
 
 def _write(handle, review_round: ReviewRound, top: int | None) -> BundleResult:
@@ -171,6 +190,7 @@ def _write(handle, review_round: ReviewRound, top: int | None) -> BundleResult:
     campaign = review_round.campaign
     tiers = list(campaign.tiers.order_by("order"))
     members = 0
+    missing: list[str] = []
     with translation.override(DOCUMENT_LANGUAGE), zipfile.ZipFile(handle, "w") as archive:
         context = {
             "round": review_round,
@@ -209,11 +229,15 @@ def _write(handle, review_round: ReviewRound, top: int | None) -> BundleResult:
             members += 1
             for n, attachment in enumerate(case.bundle_files, 1):
                 name = f"{folder}/附件{n:02d}-{safe_name(attachment.original_name, limit=80)}"
-                _write_stored(archive, name, attachment)
+                if not _write_stored(archive, name, attachment):
+                    missing.append(name)
                 members += 1
             # A WeasyPrint render leaves its layout and font subsets in reference cycles, some
             # already in the oldest generation when it returns; byte strings do not count
             # towards the collector's thresholds, so without this the worker grew with each
             # case (bench/bundle.py). Cheap: what was alive before is frozen.
             gc.collect()
-    return BundleResult(case_count=position, members=members)
+        if missing:
+            _write_bytes(archive, MISSING_LIST_NAME, _missing_list(missing))
+            members += 1
+    return BundleResult(case_count=position, members=members, missing=missing)

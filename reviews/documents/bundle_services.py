@@ -6,7 +6,13 @@ runs in the worker: it claims the row (`queued` → `building`, committed at onc
 redelivered task does not build twice), writes the ZIP to a temporary file outside any
 transaction (minutes of PDF rendering hold no lock), then stores it under
 `bundles/<round>/` and marks the row `ready` — or `failed` with the error — and notifies the
-administrator who asked, in one transaction each.
+administrator who asked, in one transaction each. An attachment missing from the store does
+not fail the bundle: it is noted in the bundle and on the row (`missing_files`).
+
+Bundles are derived papers, rebuilt at will: `expire_bundles` (daily, and for a round when a
+new bundle of it is ready) deletes the files of ready bundles older than
+`COMMITTEE_BUNDLE_KEEP_DAYS` and of all but the newest `BUNDLES_KEPT_PER_ROUND` of a round;
+the rows stay (who asked for what, when), marked expired.
 
 Delivery is at least once (acks late): a claim older than `BUILD_TIMEOUT` (a worker that
 died) is taken over by the next delivery.
@@ -16,6 +22,7 @@ import logging
 import tempfile
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
@@ -28,7 +35,7 @@ from common.links import absolute_url
 from common.transactional_files import save_file
 from notifications.models import NotificationKind
 from notifications.services import notify
-from reviews.documents.bundle import BundleError, write_bundle
+from reviews.documents.bundle import write_bundle
 from reviews.models import (
     BundleStatus,
     CommitteeBundle,
@@ -43,6 +50,7 @@ logger = logging.getLogger(__name__)
 BUILD_TIMEOUT = timedelta(hours=2)
 ERROR_CHARS = 2000
 IN_PROGRESS = (BundleStatus.QUEUED, BundleStatus.BUILDING)
+BUNDLES_KEPT_PER_ROUND = 3
 
 
 def bundle_filename(bundle: CommitteeBundle) -> str:
@@ -126,11 +134,14 @@ def _finish(bundle, *, status, error: str = "", handle=None, size=None, result=N
         save_file(bundle.file, bundle_filename(bundle), File(handle))
         bundle.size = size
         bundle.case_count = result.case_count
-        fields += ["file", "size", "case_count"]
+        bundle.missing_files = result.missing
+        fields += ["file", "size", "case_count", "missing_files"]
     bundle.status = status
     bundle.finished_at = timezone.now()
     bundle.error = error[:ERROR_CHARS]
     bundle.save(update_fields=fields)
+    if status == BundleStatus.READY:
+        expire_bundles(review_round=bundle.round)
     if bundle.requested_by_id:
         notify(
             [bundle.requested_by],
@@ -140,6 +151,7 @@ def _finish(bundle, *, status, error: str = "", handle=None, size=None, result=N
                 "bundle": bundle,
                 "round": bundle.round,
                 "ready": status == BundleStatus.READY,
+                "missing": len(bundle.missing_files),
             },
             link=_link(bundle),
         )
@@ -159,9 +171,47 @@ def build_bundle(bundle_id: int) -> CommitteeBundle | None:
             return _finish(
                 bundle, status=BundleStatus.READY, handle=handle, size=size, result=result
             )
-    except BundleError as exc:
-        logger.warning("Committee bundle %s failed: %s", bundle_id, exc)
-        return _finish(bundle, status=BundleStatus.FAILED, error=str(exc))
     except Exception as exc:
         logger.exception("Committee bundle %s failed", bundle_id)
         return _finish(bundle, status=BundleStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+
+
+def expire_bundles(*, review_round: ReviewRound | None = None, now=None) -> int:
+    """Delete the files of ready bundles past their time (see the module docstring); the
+    number expired. Rows are taken with `skip_locked`, so two runs at once expire each once;
+    the files are deleted after the rows commit (a rollback leaves both)."""
+    now = now or timezone.now()
+    ready = CommitteeBundle.objects.filter(status=BundleStatus.READY)
+    if review_round is not None:
+        ready = ready.filter(round=review_round)
+    too_old = ready.filter(
+        finished_at__lt=now - timedelta(days=settings.COMMITTEE_BUNDLE_KEEP_DAYS)
+    )
+    expired_ids = set(too_old.values_list("pk", flat=True))
+    rounds = ready.values_list("round_id", flat=True).distinct()
+    for round_id in rounds:
+        newest_first = ready.filter(round_id=round_id).order_by("-finished_at", "-pk")
+        expired_ids |= set(newest_first.values_list("pk", flat=True)[BUNDLES_KEPT_PER_ROUND:])
+    if not expired_ids:
+        return 0
+    with transaction.atomic():
+        rows = list(
+            CommitteeBundle.objects.select_for_update(skip_locked=True).filter(
+                pk__in=expired_ids, status=BundleStatus.READY
+            )
+        )
+        names = [row.file.name for row in rows if row.file]
+        CommitteeBundle.objects.filter(pk__in=[row.pk for row in rows]).update(
+            status=BundleStatus.EXPIRED, expired_at=now, file=""
+        )
+        storage = CommitteeBundle._meta.get_field("file").storage
+        transaction.on_commit(lambda: _delete_files(storage, names))
+    return len(rows)
+
+
+def _delete_files(storage, names: list[str]) -> None:
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:  # the row is expired either way; an orphan is logged, not raised
+            logger.exception("Could not delete the expired bundle file %s", name)

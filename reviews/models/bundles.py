@@ -12,6 +12,8 @@ class BundleStatus(models.TextChoices):
     BUILDING = "building", _("生成中")
     READY = "ready", _("已生成")
     FAILED = "failed", _("生成失败")
+    # The file deleted after COMMITTEE_BUNDLE_KEEP_DAYS or when newer bundles replaced it.
+    EXPIRED = "expired", _("已过期删除")
 
 
 def bundle_path(instance, filename: str) -> str:
@@ -43,6 +45,10 @@ class CommitteeBundle(models.Model):
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     error = models.TextField(_("错误"), blank=True)
+    # Attachments the store no longer had: "003-<title>/附件02-<name>" each; the bundle holds a
+    # note in their place and a list of them (bundle.MISSING_LIST_NAME).
+    missing_files = models.JSONField(_("缺失的附件"), default=list, blank=True)
+    expired_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("终评材料包")

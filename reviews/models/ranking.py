@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reform_cases.models import Campaign, Case, Tier
 from reviews.models.rounds import ReviewRound
-from reviews.ranking.statistics import DEFAULT_DISAGREEMENT_SD
+from reviews.ranking.defaults import DEFAULT_DISAGREEMENT_SD
 
 
 class RankingBasis(models.TextChoices):

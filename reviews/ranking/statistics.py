@@ -8,6 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
+from reviews.ranking.defaults import DEFAULT_DISAGREEMENT_SD
+
 TWO_PLACES = Decimal("0.01")
 
 
@@ -38,9 +40,6 @@ def spread(totals) -> float:
     """Sample standard deviation of a case's totals, 0 for fewer than two."""
     totals = np.asarray(totals, dtype=float)
     return float(totals.std(ddof=1)) if totals.size >= 2 else 0.0
-
-
-DEFAULT_DISAGREEMENT_SD = 15.0  # a campaign may set its own (RankingConfig)
 
 
 def is_disagreement(sd: float, threshold: float = DEFAULT_DISAGREEMENT_SD) -> bool:

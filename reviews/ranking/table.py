@@ -6,7 +6,6 @@ as model instances; the XLSX is written by openpyxl's write-only workbook, row b
 
 from collections.abc import Iterator
 
-import openpyxl
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -57,6 +56,8 @@ def rows(review_round: ReviewRound, tiers, *, top=None, with_unit: bool = True) 
 
 def write_xlsx(review_round: ReviewRound, handle, *, top=None, with_unit: bool = True) -> None:
     """Write the round's ranking table as an XLSX workbook into the binary file `handle`."""
+    import openpyxl  # ≈ 27 MB with PIL: loaded by the processes that write a workbook
+
     tiers = list(review_round.campaign.tiers.order_by("order"))
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title(review_round.name, "ranking"))

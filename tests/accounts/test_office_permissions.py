@@ -61,6 +61,9 @@ ROWS = [
     ("post",   f"{detail()}edit/", {},                                  LOGIN, 403, 403, 200, LOGIN),
     ("delete", f"{detail()}edit/", None,                                LOGIN, 403, 403, 405, LOGIN),
     ("get",    f"{detail(MISSING)}edit/", None,                         LOGIN, 403, 403, 404, LOGIN),
+    ("get",    f"{detail()}organiser/", None,                           LOGIN, 403, 403, 200, LOGIN),
+    ("post",   f"{detail()}organiser/", {"organiser_name": " "},        LOGIN, 403, 403, 200, LOGIN),  # refused: the form again
+    ("put",    f"{detail()}organiser/", None,                           LOGIN, 403, 403, 405, LOGIN),
     ("get",    f"{detail()}status/", None,                              LOGIN, 403, 403, 405, LOGIN),
     ("post",   f"{detail()}status/", {"to": "checking", "confirm": "on"}, LOGIN, 403, 403, detail(), LOGIN),
     ("post",   f"{detail(MISSING)}status/", {"to": "checking"},         LOGIN, 403, 403, 404, LOGIN),

@@ -154,7 +154,8 @@ def test_every_queue_has_a_worker_and_the_bundles_have_theirs_alone():
         queues[unit] = set(argv[argv.index("-Q") + 1].split(","))
     assert queues["reform-awards-worker.service"] == {settings.CELERY_TASK_DEFAULT_QUEUE}
     assert queues["reform-awards-documents.service"] == {settings.CELERY_DOCUMENTS_QUEUE}
-    assert "--concurrency=1" in unit_command("reform-awards-documents.service")
+    # One process, the task in it: no pool process beside it (BENCHMARKS.md bench:bundle).
+    assert "--pool=solo" in unit_command("reform-awards-documents.service")
     served = set().union(*queues.values())
     assert {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} <= served
     assert settings.CELERY_TASK_ROUTES["reviews.tasks.build_committee_bundle"] == {

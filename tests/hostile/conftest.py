@@ -24,6 +24,7 @@ from reviews.ranking import services as ranking
 from tests.factories import (
     CountyFactory,
     FieldFactory,
+    OrganisationFactory,
     TierFactory,
     UserFactory,
     accepted_case_for_ranking,
@@ -152,6 +153,12 @@ def scene(published_fixtures, make_user, owning_organisation, settings, tmp_path
         text="成效数据与统计公报不一致,请核实。",
         ip="203.0.113.9",
     )
+
+    # A unit and a field nothing refers to: their office pages offer to delete them. The
+    # unit's name sorts first among top-level units (the list shows those first), so the crawl
+    # opens its page.
+    OrganisationFactory(name="A 未使用的测试单位")
+    FieldFactory(name="未使用的测试领域")
 
     # A notification that could not be sent (the outbox offers to send it again).
     Notification.objects.create(

@@ -14,6 +14,7 @@ from reform_cases.campaigns.forms import (
     CampaignFileForm,
     CampaignForm,
     NewCampaignTierFormSet,
+    OrganiserNameForm,
     StatusChangeForm,
     TierFormSet,
 )
@@ -84,6 +85,9 @@ def campaign_detail(request, pk):
             "changes": campaign.status_changes.select_related("actor")[:50],
             "files": campaign.files.all(),
             "file_form": CampaignFileForm(),
+            "organiser_form": OrganiserNameForm(
+                initial={"organiser_name": campaign.organiser_name}
+            ),
             "editable": campaign_rules.can_edit_campaign(request.user, campaign),
             "can_publish_results": publication_rules.can_publish_results(request.user, campaign),
             "can_answer_objections": publication_rules.can_answer_objection(request.user, campaign),
@@ -115,6 +119,30 @@ def campaign_status(request, pk):
             request, _("状态已变更为“%(status)s”。") % {"status": campaign.get_status_display()}
         )
     return redirect("manage:campaign-detail", pk=pk)
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def campaign_organiser(request, pk):
+    """The organiser's name on the certificates: settable in every status, published included."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = OrganiserNameForm(
+        request.POST or None, initial={"organiser_name": campaign.organiser_name}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign_services.set_organiser_name(
+                campaign=campaign,
+                by=request.user,
+                organiser_name=form.cleaned_data["organiser_name"],
+            )
+        except ValidationError as exc:
+            # The form again, with what was typed and why it was refused.
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("主办单位已保存,此后下载的获奖证书将印上新的名称。"))
+            return redirect("manage:campaign-detail", pk=pk)
+    return render(request, "office/campaign_organiser.html", {"campaign": campaign, "form": form})
 
 
 @administrator_required

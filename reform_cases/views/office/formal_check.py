@@ -2,7 +2,6 @@
 
 import io
 
-import openpyxl
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -65,6 +64,8 @@ def submission_export(request, pk):
     flt = case_selectors.SubmissionFilter(
         request.GET or None, queryset=case_selectors.submissions(campaign)
     )
+    import openpyxl  # ≈ 27 MB with PIL: loaded by the processes that write a workbook
+
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title(campaign.year, "submissions"))
     sheet.append(

@@ -2,6 +2,7 @@
 
 import tempfile
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -106,6 +107,8 @@ def ranking_page(request, pk):
             )[:BUNDLES_SHOWN],
             "bundle_ready": BundleStatus.READY,
             "bundle_failed": BundleStatus.FAILED,
+            "bundle_expired": BundleStatus.EXPIRED,
+            "keep_days": settings.COMMITTEE_BUNDLE_KEEP_DAYS,
         },
     )
 

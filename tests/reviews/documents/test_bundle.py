@@ -5,16 +5,21 @@ PDF rendering costs ~0.5 s each: each test renders as few as it can and checks m
 
 import io
 import zipfile
+from datetime import timedelta
 
 import openpyxl
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
+from common.stored_files import StoreUnavailable
 from notifications.models import Notification, NotificationKind
 from reviews.documents import bundle as bundle_module
 from reviews.models import BundleStatus, CommitteeBundle, RoundEvent, RoundEventKind
+from reviews.tasks import expire_committee_bundles
 from tests.factories import (
     PNG,
     UserFactory,
@@ -162,19 +167,53 @@ def test_a_blind_rounds_bundle_names_no_unit_and_leaves_out_hidden_files(
         assert unit not in {c for row in sheet.iter_rows(values_only=True) for c in row}
 
 
-def test_a_file_missing_from_the_store_fails_the_bundle_and_says_so(
-    django_capture_on_commit_callbacks, media
+def test_a_file_missing_from_the_store_is_noted_and_the_bundle_still_made(
+    django_capture_on_commit_callbacks,
 ):
     admin = UserFactory(administrator=True)
     review_round, (case,) = _ranked_round(["附件丢失的案例"])
+    kept = stored_attachment(case, "保留.pdf")
     lost = stored_attachment(case, "丢失.pdf")
     default_storage.delete(lost.file.name)
     office = client_of(admin)
 
     bundle = _ask(office, review_round, django_capture_on_commit_callbacks)
 
+    assert bundle.status == BundleStatus.READY, bundle.error
+    assert bundle.missing_files == ["001-附件丢失的案例/附件02-丢失.pdf"]
+    with _download(office, bundle) as archive:
+        names = archive.namelist()
+        assert (
+            archive.read("001-附件丢失的案例/附件01-保留.pdf")
+            == default_storage.open(kept.file.name).read()
+        )
+        assert "001-附件丢失的案例/附件02-丢失.pdf" not in names
+        note = archive.read("001-附件丢失的案例/附件02-丢失.pdf.缺失.txt").decode("utf-8")
+        assert "“附件丢失的案例”的附件“丢失.pdf”" in note and "不在文件存储中" in note
+        listing = archive.read("00-缺失附件清单.txt").decode("utf-8")
+        assert listing.splitlines()[-1] == "001-附件丢失的案例/附件02-丢失.pdf"
+    page = office.get(reverse("manage:ranking", kwargs={"pk": review_round.pk})).content.decode()
+    assert "1 个附件不在文件存储中" in page and "001-附件丢失的案例/附件02-丢失.pdf" in page
+    mail = Notification.objects.get(recipient=admin, kind=NotificationKind.COMMITTEE_BUNDLE)
+    assert "1 个附件不在文件存储中" in mail.body
+
+
+def test_a_store_that_cannot_be_read_fails_the_bundle_and_says_so(
+    django_capture_on_commit_callbacks, media, monkeypatch
+):
+    def unreadable(fieldfile):
+        raise StoreUnavailable("connection refused")
+
+    monkeypatch.setattr(bundle_module, "open_stored", unreadable)
+    admin = UserFactory(administrator=True)
+    review_round, (case,) = _ranked_round(["存储不可用的案例"])
+    stored_attachment(case, "附件.pdf")
+    office = client_of(admin)
+
+    bundle = _ask(office, review_round, django_capture_on_commit_callbacks)
+
     assert bundle.status == BundleStatus.FAILED
-    assert bundle.error == "案例“附件丢失的案例”的附件“丢失.pdf”不在文件存储中。"
+    assert bundle.error == "StoreUnavailable: connection refused"
     assert not bundle.file and bundle.finished_at
     assert not list(media.rglob("*.zip"))  # nothing left behind
     note = Notification.objects.get(recipient=admin, kind=NotificationKind.COMMITTEE_BUNDLE)
@@ -186,6 +225,66 @@ def test_a_file_missing_from_the_store_fails_the_bundle_and_says_so(
     with django_capture_on_commit_callbacks(execute=False):
         office.post(reverse("manage:bundle-request", kwargs={"pk": review_round.pk}))
     assert CommitteeBundle.objects.filter(round=review_round).count() == 2
+
+
+def _ready_bundle(review_round, *, days_ago, content=b"PK\x05\x06" + b"\0" * 18):
+    """A ready bundle finished `days_ago` days ago, its ZIP in the store (no PDF drawn)."""
+    bundle = CommitteeBundle.objects.create(
+        round=review_round, status=BundleStatus.READY, case_count=1, size=len(content)
+    )
+    bundle.file.save("材料包.zip", ContentFile(content), save=False)
+    bundle.finished_at = timezone.now() - timedelta(days=days_ago)
+    bundle.save()
+    return bundle
+
+
+def test_old_bundles_lose_their_files_and_keep_their_rows(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.COMMITTEE_BUNDLE_KEEP_DAYS = 30
+    review_round, _cases = _ranked_round(["过期的案例"])
+    old = _ready_bundle(review_round, days_ago=31)
+    recent = _ready_bundle(review_round, days_ago=29)
+    old_name = old.file.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_committee_bundles.run() == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.status, old.file.name) == (BundleStatus.EXPIRED, "")
+    assert old.expired_at and old.case_count == 1  # the row says what it was
+    assert not default_storage.exists(old_name)
+    assert recent.status == BundleStatus.READY and default_storage.exists(recent.file.name)
+    office = client_of(UserFactory(administrator=True))
+    assert office.get(reverse("manage:bundle-download", kwargs={"pk": old.pk})).status_code == 404
+    page = office.get(reverse("manage:ranking", kwargs={"pk": review_round.pk})).content.decode()
+    assert "已过期删除" in page and "材料包只保留 30 天" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_committee_bundles.run() == 0  # a second run changes nothing
+
+
+def test_a_new_bundle_keeps_only_the_newest_three_of_its_round(
+    django_capture_on_commit_callbacks,
+):
+    review_round, _cases = _ranked_round(["保留三个的案例"])
+    older = [_ready_bundle(review_round, days_ago=d) for d in (5, 4, 3)]
+    other_round, _other = _ranked_round(["别的轮次"])
+    elsewhere = _ready_bundle(other_round, days_ago=6)
+    office = client_of(UserFactory(administrator=True))
+
+    newest = _ask(office, review_round, django_capture_on_commit_callbacks, top="1")
+
+    assert newest.status == BundleStatus.READY, newest.error
+    statuses = {
+        b.pk: b.status for b in CommitteeBundle.objects.filter(pk__in=[b.pk for b in older])
+    }
+    assert statuses == {
+        older[0].pk: BundleStatus.EXPIRED,
+        older[1].pk: BundleStatus.READY,
+        older[2].pk: BundleStatus.READY,
+    }
+    elsewhere.refresh_from_db()
+    assert elsewhere.status == BundleStatus.READY  # another round's bundles are its own
 
 
 @pytest.mark.parametrize("top", ["abc", "0", "-3", "2.5", "9" * 30, "9" * 5000, "²", "1e3"])
