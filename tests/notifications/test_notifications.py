@@ -528,9 +528,10 @@ def test_an_expert_who_submits_everything_gets_no_last_day_reminder(reminder_sce
 
 def test_the_review_reminder_celery_task_runs_the_same_code(reminder_scene, monkeypatch):
     from reviews import tasks
+    from reviews.scoring import reminders
 
     seen = []
-    monkeypatch.setattr(tasks, "send", lambda: seen.append(1) or 7)
+    monkeypatch.setattr(reminders, "send_review_reminders", lambda: seen.append(1) or 7)
     assert tasks.send_review_reminders.apply().get() == 7
     assert seen == [1]
 
