@@ -300,3 +300,53 @@ def file_backend_messages(mail_dir: Path) -> list:
             if chunk.strip():
                 found.append(email.message_from_bytes(chunk, policy=email.policy.default))
     return found
+
+
+# --- PDFs: their fonts and their pages as pictures ----------------------------------------------
+
+
+def embedded_fonts(data: bytes) -> set[str]:
+    """The base names of the fonts a PDF embeds, without the subset prefix (ABCDEF+Name)."""
+    import io
+
+    from pypdf import PdfReader
+
+    names = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for font in fonts.values():
+            names.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+", 1)[-1])
+    return names
+
+
+def rasterise_pdf(data: bytes, folder: Path, stem: str, *, scale: float = 1.5) -> list[Path]:
+    """Each page of the PDF drawn by PDFium (pypdfium2) into folder/<stem>-p<n>.png — the
+    document as a reader sees it, where headless Chromium shows no PDF."""
+    import pypdfium2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    document = pypdfium2.PdfDocument(data)
+    try:
+        for number, page in enumerate(document, start=1):
+            path = folder / f"{stem}-p{number}.png"
+            page.render(scale=scale).to_pil().save(path)
+            paths.append(path)
+    finally:
+        document.close()
+    return paths
+
+
+def ink_share(path: Path, *, box: tuple[float, float, float, float] = (0, 0, 1, 1)) -> float:
+    """The share of dark pixels (grey < 128) in `box` (fractions of width and height) of the
+    picture at `path`: 0 for a blank region."""
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        width, height = picture.size
+        left, top, right, bottom = box
+        region = picture.convert("L").crop(
+            (int(left * width), int(top * height), int(right * width), int(bottom * height))
+        )
+        pixels = list(region.getdata())
+    return sum(1 for p in pixels if p < 128) / max(1, len(pixels))

@@ -1,6 +1,6 @@
 """The award certificate in a real Chromium (Playwright): the unit opens its awarded case,
 downloads the certificate from the link on the page, and the PDF names its case and award;
-the certificate's HTML (what WeasyPrint lays out) is shown at A4 landscape for a screenshot.
+its page is drawn by PDFium into a picture (artifacts/documents/).
 
 Run by `make test` with REQUIRE_BROWSER=1, so a missing browser fails the run; elsewhere it is
 skipped. Screenshots land in artifacts/documents/ (git-ignored).
@@ -19,14 +19,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 import pytest
 from pypdf import PdfReader
 
-from reform_cases.documents.certificate import certificate_html
 from tests.factories import PASSWORD, CampaignFactory, CaseFactory, CountyFactory, UserFactory
+from tests.helpers import ink_share, rasterise_pdf
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "documents"
-# A4 landscape at CSS's 96 pixels to the inch.
-A4_LANDSCAPE = {"width": 1123, "height": 794}
 
 
 def test_the_unit_downloads_its_certificate_from_its_case_page(browser, orm, live_server):
@@ -72,9 +70,12 @@ def test_the_unit_downloads_its_certificate_from_its_case_page(browser, orm, liv
     ):
         assert fact in text, fact
 
-    # What WeasyPrint lays out, at the page's size (Chromium shows no PDF when headless).
-    sheet = browser.new_page(viewport=A4_LANDSCAPE)
-    sheet.set_content(certificate_html(case))
-    sheet.add_style_tag(content="body { padding: 12mm; }")  # the @page margin
-    sheet.screenshot(path=str(ARTIFACTS / "certificate.png"))
-    assert sheet.locator("h1").inner_text().replace(" ", "") == "获奖证书"
+    # The PDF itself, drawn by PDFium (Chromium shows no PDF when headless): one landscape
+    # page with ink in its upper part (the heading) and its lower right (the organiser).
+    (picture,) = rasterise_pdf(data, ARTIFACTS, "certificate")
+    from PIL import Image
+
+    with Image.open(picture) as drawn:
+        assert drawn.width > drawn.height
+    assert ink_share(picture, box=(0.2, 0.05, 0.8, 0.3)) > 0.01
+    assert ink_share(picture, box=(0.5, 0.6, 0.95, 0.95)) > 0.002

@@ -1,6 +1,6 @@
 """The 申报书 in a real Chromium (Playwright): the unit opens its draft, downloads the form
 from the link on its case page, and the PDF holds its title, every section in order and the
-draft mark; the form's HTML (what WeasyPrint lays out) is shown at A4 for a screenshot.
+draft mark; its pages are drawn by PDFium into pictures (artifacts/documents/).
 
 Run by `make test` with REQUIRE_BROWSER=1, so a missing browser fails the run; elsewhere it is
 skipped. Screenshots land in artifacts/documents/ (git-ignored). The certificate has its own
@@ -19,15 +19,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 import pytest
 from pypdf import PdfReader
 
-from reform_cases.documents.application_form import application_html
 from reform_cases.models import CaseOutcome, CaseStatus
 from tests.factories import PASSWORD, CaseFactory, CountyFactory, UserFactory, open_campaign
+from tests.helpers import embedded_fonts, ink_share, rasterise_pdf
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "documents"
-# A4 portrait at CSS's 96 pixels to the inch.
-A4 = {"width": 794, "height": 1123}
 HEADINGS = ["案例简介", "背景", "主要做法", "成效", "创新点", "推广价值"]
 
 
@@ -65,10 +63,8 @@ def test_the_unit_downloads_its_draft_application_form_from_its_case_page(
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("下载申报书")).click()
     assert download.value.suggested_filename == "申报书-“两山”转化改革实践.pdf"
-    pages = [
-        re.sub(r"\s+", "", p.extract_text())
-        for p in PdfReader(io.BytesIO(Path(download.value.path()).read_bytes())).pages
-    ]
+    data = Path(download.value.path()).read_bytes()
+    pages = [re.sub(r"\s+", "", p.extract_text()) for p in PdfReader(io.BytesIO(data)).pages]
     assert len(pages) >= 2
     assert all("草稿" in p for p in pages)
     text = "".join(pages)
@@ -77,10 +73,14 @@ def test_the_unit_downloads_its_draft_application_form_from_its_case_page(
     positions = [text.index(f"{n}.{h}") for n, h in enumerate(HEADINGS, start=1)]
     assert positions == sorted(positions)
 
-    # What WeasyPrint lays out, at the page's width (Chromium shows no PDF when headless).
-    sheet = browser.new_page(viewport=A4)
-    sheet.set_content(application_html(case))
-    sheet.add_style_tag(content="body { padding: 25mm 20mm; }")  # the @page margins
-    sheet.screenshot(path=str(ARTIFACTS / "application-form.png"))
-    assert sheet.locator("h1").inner_text().replace(" ", "") == "申报书"
-    assert sheet.locator("h2").all_inner_texts()[:2] == ["1. 案例简介", "2. 背景"]
+    # The PDF itself, drawn by PDFium (Chromium shows no PDF when headless): every page has
+    # ink, the first its title at the top, and the glyphs are drawn, not empty boxes — the
+    # embedded font is the documents' own.
+    pictures = rasterise_pdf(data, ARTIFACTS, "application-form")
+    assert len(pictures) == len(pages)
+    assert all(ink_share(p) > 0.005 for p in pictures)
+    assert ink_share(pictures[0], box=(0.1, 0.05, 0.9, 0.25)) > 0.01
+    assert {f.replace("-", "") for f in embedded_fonts(data)} <= {
+        "WenQuanYiMicroHei",
+        "WenQuanYiMicroHeiBold",
+    }

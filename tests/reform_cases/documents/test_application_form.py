@@ -21,7 +21,7 @@ from reform_cases.documents.application_form import (
 )
 from reform_cases.models import Case, CaseOutcome, CaseStatus
 from tests.factories import CaseFactory, CityFactory, CountyFactory, UserFactory, open_campaign
-from tests.helpers import client_of
+from tests.helpers import client_of, embedded_fonts
 
 A4 = (595, 842)  # points, rounded
 # One paragraph long enough to run over more than a page on its own.
@@ -106,6 +106,19 @@ def test_the_form_is_a4_and_holds_the_title_and_every_section_in_order(forms):
         body = text[text.index(heading) : text.index(following)]
         first_line = SECTION_TEXT[name].split("\n")[0]
         assert squeezed(first_line) in body, name
+
+
+def test_the_form_embeds_only_the_documents_font(forms):
+    """WenQuanYi Micro Hei, subset: a fallback to another CJK font (a glyph it lacks, or a
+    renamed family in the CSS) would embed a second font and cost the bundle's worker ≈ 50 MB
+    a drawing (BENCHMARKS.md bench:bundle)."""
+    for variant in ("full", "blind"):
+        fonts = embedded_fonts(forms[variant])
+        # The regular face and pango's emboldened one (the font has no bold of its own).
+        assert fonts and {f.replace("-", "") for f in fonts} <= {
+            "WenQuanYiMicroHei",
+            "WenQuanYiMicroHeiBold",
+        }, fonts
 
 
 def test_the_form_names_the_unit_and_has_a_stamp_box_and_date_line(forms):
