@@ -350,3 +350,41 @@ def ink_share(path: Path, *, box: tuple[float, float, float, float] = (0, 0, 1, 
         )
         pixels = list(region.getdata())
     return sum(1 for p in pixels if p < 128) / max(1, len(pixels))
+
+
+# --- races: calls released together ---------------------------------------------------------
+
+
+def run_together(*calls, timeout: float = 30.0) -> list:
+    """Run each call in a thread of its own, all released at once by a barrier, each with
+    its own database connection (closed after): their results, in the calls' order.
+
+    Fails the test with every exception a call raised (a 500 under the test client raises)
+    and when a call has not finished after `timeout` seconds. For races that need row locks,
+    so PostgreSQL, in a `django_db(transaction=True)` test.
+    """
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), f"a call still runs after {timeout} s"
+    assert not errors, errors
+    return results

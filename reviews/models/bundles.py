@@ -1,7 +1,10 @@
 """The committee's bundle (终评材料包): one ZIP per request, built by a Celery task."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reviews.models.rounds import ReviewRound
@@ -14,6 +17,11 @@ class BundleStatus(models.TextChoices):
     FAILED = "failed", _("生成失败")
     # The file deleted after COMMITTEE_BUNDLE_KEEP_DAYS or when newer bundles replaced it.
     EXPIRED = "expired", _("已过期删除")
+
+
+# A bundle still queued after this long is waiting for a documents worker that is not running
+# (a build starts within seconds when one is): the ranking page says so.
+QUEUE_PATIENCE = timedelta(minutes=10)
 
 
 def bundle_path(instance, filename: str) -> str:
@@ -57,3 +65,11 @@ class CommitteeBundle(models.Model):
 
     def __str__(self):
         return f"{self.round} {self.get_status_display()} #{self.pk}"
+
+    @property
+    def waiting_too_long(self) -> bool:
+        return (
+            self.status == BundleStatus.QUEUED
+            and self.created_at is not None
+            and self.created_at < timezone.now() - QUEUE_PATIENCE
+        )

@@ -8,14 +8,13 @@ and says the import is already done; it never answers 500.
 
 import csv
 import io
-import threading
 import time
 from dataclasses import dataclass
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from accounts.models import AccountEvent, User
@@ -24,7 +23,7 @@ from notifications.models import Notification
 from reform_cases.models import Case, CaseEvent, Correction
 from reviews.models import ExpertProfile
 from tests.factories import UserFactory
-from tests.helpers import client_of, message_text
+from tests.helpers import client_of, message_text, run_together
 
 ALREADY = "这次导入已经完成"
 EXPIRED = "导入预览已过期"
@@ -279,26 +278,13 @@ def test_two_simultaneous_applies_import_once_and_neither_fails(imp, monkeypatch
         return apply
 
     patch_service(monkeypatch, imp, slow)
-    start = threading.Barrier(2)
-    answers, errors = [], []
 
     def post(client):
-        try:
-            start.wait(timeout=10)
-            r = client.post(imp.apply_url, {"token": token})
-            answers.append((r.status_code, r.get("Location"), message_text(r)))
-        except Exception as exc:  # a 500 raises here: surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        r = client.post(imp.apply_url, {"token": token})
+        return r.status_code, r.get("Location"), message_text(r)
 
-    threads = [threading.Thread(target=post, args=(c,)) for c in (first, second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    answers = run_together(lambda: post(first), lambda: post(second))
 
-    assert not errors, errors
     assert sorted(status for status, _location, _text in answers) == [302, 302]
     # One imported (→ where a finished import leads), one was told so (→ the upload page).
     locations = sorted(location for _status, location, _text in answers)

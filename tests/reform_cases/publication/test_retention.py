@@ -1,14 +1,13 @@
 """Personal data erased once the retention period after publication is over
 (reform_cases/publication/retention.py, the erase_objector_data command and the daily task)."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessLog
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from audit import chain
@@ -31,6 +30,7 @@ from reform_cases.publication.retention import (
 )
 from reform_cases.tasks import erase_expired_personal_data_task
 from tests.factories import CampaignFactory, CaseFactory, UserFactory
+from tests.helpers import run_together
 
 PHONE = "13800138000"
 
@@ -191,25 +191,11 @@ def test_the_daily_task_is_scheduled():
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_erase_and_record_each_thing_once(world):
-    barrier = threading.Barrier(2)
-    reports, errors = [], []
-
     def run():
-        try:
-            barrier.wait(timeout=10)
-            reports.append(erase_expired_personal_data(cutoff=retention_cutoff(365)))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        return erase_expired_personal_data(cutoff=retention_cutoff(365))
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    reports = run_together(run, run)
 
-    assert not errors, errors
     assert sum(r.cases for r in reports) == 2 and sum(r.objections for r in reports) == 1
     assert AuditRecord.objects.filter(kind=CASE_CONTACTS_ERASED).count() == 1
     assert AuditRecord.objects.filter(kind=DOWNLOAD_ADDRESSES_ERASED).count() == 1

@@ -14,7 +14,7 @@ from django.urls import reverse
 from reform_cases.models import Case, CaseEvent, CaseEventKind
 from reform_cases.submission import services as submission_services
 from tests.factories import UserFactory, draft_case, open_campaign
-from tests.helpers import client_of, message_text, messages_of
+from tests.helpers import client_of, message_text, messages_of, run_together
 
 needs_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL"
@@ -217,26 +217,10 @@ def test_two_posts_released_together_make_one_draft(owning_organisation):
     campaign = open_campaign()
     locality = UserFactory(locality=True, organisation=owning_organisation)
     data = new_case(uuid.uuid4(), title="一起提交")
-    barrier = threading.Barrier(2)
-    responses, errors = [], []
+    clients = [client_of(locality), client_of(locality)]
 
-    def post():
-        try:
-            client = Client()
-            client.force_login(locality)
-            barrier.wait(timeout=10)
-            responses.append(client.post(reverse("cases:new"), data))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    responses = run_together(*(lambda c=c: c.post(reverse("cases:new"), data) for c in clients))
 
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=20)
-    assert not errors, errors
     case = Case.objects.get(campaign=campaign)
     assert [r.status_code for r in responses] == [302, 302]
     assert {r.url for r in responses} == {edit_url(case)}

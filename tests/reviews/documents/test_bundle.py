@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -29,7 +30,7 @@ from tests.factories import (
     ranking_entry,
     stored_attachment,
 )
-from tests.helpers import client_of
+from tests.helpers import client_of, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -338,3 +339,37 @@ def test_a_redelivered_task_does_not_build_twice(django_capture_on_commit_callba
     )
     assert build_bundle(bundle.pk) is None
     assert build_bundle(999_999) is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_expiry_runs_at_once_expire_each_bundle_once():
+    review_round, _cases = _ranked_round(["同时过期的案例"])
+    old = [_ready_bundle(review_round, days_ago=40) for _ in range(3)]
+    names = [b.file.name for b in old]
+
+    counts = run_together(expire_committee_bundles.run, expire_committee_bundles.run)
+
+    assert sum(counts) == 3  # skip_locked: each row taken by one run
+    assert set(
+        CommitteeBundle.objects.filter(pk__in=[b.pk for b in old]).values_list("status", flat=True)
+    ) == {BundleStatus.EXPIRED}
+    assert not any(default_storage.exists(name) for name in names)
+
+
+def test_a_bundle_queued_too_long_says_the_documents_worker_may_be_down(
+    django_capture_on_commit_callbacks,
+):
+    review_round, _cases = _ranked_round(["排队的案例"])
+    office = client_of(UserFactory(administrator=True))
+    with django_capture_on_commit_callbacks(execute=False):  # no worker takes it
+        office.post(reverse("manage:bundle-request", kwargs={"pk": review_round.pk}))
+    bundle = CommitteeBundle.objects.get(round=review_round)
+    page = reverse("manage:ranking", kwargs={"pk": review_round.pk})
+    hint = "排队已超过 10 分钟"
+
+    assert hint not in office.get(page).content.decode()
+    CommitteeBundle.objects.filter(pk=bundle.pk).update(
+        created_at=timezone.now() - timedelta(minutes=11)
+    )
+    assert hint in office.get(page).content.decode()
