@@ -75,6 +75,7 @@ from bench.http_load import (  # noqa: E402
     stop,
     workers_of,
 )
+from bench.processes import process_table, service_pids, tree_ticks  # noqa: E402
 from bench.report import ROOT as REPORT_ROOT  # noqa: E402
 from bench.report import machine_line  # noqa: E402
 
@@ -504,63 +505,6 @@ async def drive(data, port, args, on_window):
 
 
 # --- CPU of the processes involved -------------------------------------------------------------
-
-
-def _stat(pid):
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
-
-def process_table():
-    children, ticks = {}, {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat(entry.name)):
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-            # own utime + stime, and the reaped children's (exited backends, replaced workers)
-            ticks[int(entry.name)] = sum(int(f) for f in fields[11:15])
-    return children, ticks
-
-
-def tree_ticks(roots, table) -> int:
-    children, ticks = table
-    total, todo, seen = 0, list(roots), set()
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        total += ticks.get(pid, 0)
-        todo += children.get(pid, [])
-    return total
-
-
-def service_pids(env) -> dict[str, list[int]]:
-    """The postmaster and the redis-server answering on this run's ports."""
-    pg_port = re.search(r":(\d+)/", env.get("DATABASE_URL", ""))
-    redis_port = re.search(r":(\d+)/", env.get("REDIS_URL", ""))
-    found = {"postgresql": [], "redis": []}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if (
-            pg_port
-            and "postgres" in cmdline.split(" ", 1)[0]
-            and f"-p {pg_port.group(1)} " in cmdline
-        ):
-            found["postgresql"].append(int(entry.name))
-        if (
-            redis_port
-            and cmdline.startswith("redis-server")
-            and f":{redis_port.group(1)}" in cmdline
-        ):
-            found["redis"].append(int(entry.name))
-    return found
 
 
 def own_seconds() -> float:

@@ -39,6 +39,7 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
+from bench.processes import process_table, service_pids, tree_ticks  # noqa: E402
 from bench.report import machine_line  # noqa: E402
 
 SECTION = "http"
@@ -144,52 +145,15 @@ def machine_busy() -> int:
     return sum(fields) - fields[3] - fields[4]  # minus idle and iowait
 
 
-def _stat(pid):
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
+def tree_ticks_now(roots) -> int:
+    """CPU jiffies of these processes and all their descendants (alive ones)."""
+    return tree_ticks(roots, process_table(with_reaped=False))
 
 
 def service_roots(env) -> list[int]:
     """The PostgreSQL postmaster and redis-server answering on this run's ports, if any."""
-    ports = []
-    for key in ("DATABASE_URL", "REDIS_URL"):
-        match = re.search(r":(\d+)/", env.get(key, "") or "")
-        if match and not env.get(key, "").startswith("sqlite"):
-            ports.append(match.group(1))
-    roots = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        for port in ports:
-            if (
-                cmdline.startswith(("postgres", "/usr/lib/postgresql")) and f"-p {port} " in cmdline
-            ) or (cmdline.startswith("redis-server") and f":{port}" in cmdline):
-                roots.append(int(entry.name))
-    return roots
-
-
-def tree_ticks(roots) -> int:
-    """CPU jiffies of these processes and all their descendants (alive ones)."""
-    children, ticks = {}, {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat(entry.name)):
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-            ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
-    total, todo, seen = 0, list(roots), set()
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        total += ticks.get(pid, 0)
-        todo += children.get(pid, [])
-    return total
+    found = service_pids(env)
+    return [*found["postgresql"], *found["redis"]]
 
 
 def own_ticks() -> int:
@@ -380,7 +344,7 @@ def serve(args, backend, serve_env, workdir, lua, plan) -> dict:
         roots = [proc.pid, *service_roots(serve_env)]
 
         def snapshot():
-            return time.monotonic(), machine_busy(), own_ticks() + tree_ticks(roots)
+            return time.monotonic(), machine_busy(), own_ticks() + tree_ticks_now(roots)
 
         def others_since(snap):
             """Share of the machine's CPU used by programs other than this benchmark's."""
