@@ -28,7 +28,10 @@
     var box = document.createElement("input");
     var status = document.createElement("div");
     var name = labelText(select);
-    var hint = select.getAttribute("data-search-placeholder") || "输入名称筛选 / Filter";
+    // In the page's language: base.html has the translated hint in a <meta>.
+    var meta = document.querySelector('meta[name="search-placeholder"]');
+    var hint = select.getAttribute("data-search-placeholder") ||
+      (meta && meta.getAttribute("content")) || "输入名称筛选";
     box.type = "search";
     box.className = "form-control form-control-sm mb-1";
     box.placeholder = hint;

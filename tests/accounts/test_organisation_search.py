@@ -65,3 +65,11 @@ def test_the_filter_script_labels_its_box_and_keeps_enter_from_submitting():
     assert 'document.querySelectorAll("select[data-searchable]").forEach(searchable)' in script
     assert 'box.setAttribute("aria-label", name ? name + " · " + hint : hint)' in script
     assert 'event.key === "Enter"' in script and "event.preventDefault()" in script
+
+
+def test_the_search_box_hint_is_in_the_page_language(office):
+    """forms.js reads the hint from a <meta> the page writes in its own language."""
+    hint = '<meta name="search-placeholder" content="{}">'
+    assert hint.format("输入名称筛选") in office.get("/manage/accounts/new/").content.decode()
+    office.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert hint.format("Type to filter") in office.get("/manage/accounts/new/").content.decode()

@@ -89,7 +89,7 @@ def test_an_organisation_is_found_by_typing_and_chosen_with_enter(browser, base,
     watched.goto("/manage/accounts/new/")
     page = watched.page
 
-    box = page.get_by_role("searchbox", name="所属单位 · 输入名称筛选 / Filter")
+    box = page.get_by_role("searchbox", name="所属单位 · 输入名称筛选")
     box.focus()
     page.keyboard.type("独一无二")
     visible = page.evaluate(
