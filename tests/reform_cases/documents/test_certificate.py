@@ -21,7 +21,7 @@ from reform_cases.documents.certificate import (
     certificate_number,
     render_certificate_pdf,
 )
-from reform_cases.models import CampaignStatus, CaseOutcome
+from reform_cases.models import Campaign, CampaignStatus, CaseOutcome
 from reform_cases.publication.rules import can_download_certificate, has_certificate
 from tests.factories import CampaignFactory, CaseFactory, CountyFactory, UserFactory
 from tests.helpers import client_of
@@ -197,3 +197,15 @@ def test_the_office_sets_the_organiser_in_the_campaign_settings(db):
     form = CampaignForm(data, instance=campaign)
     assert form.is_valid(), form.errors
     assert form.save().organiser_name == "某省改革办"
+
+
+def test_without_a_date_on_record_the_certificate_leaves_a_line_to_date_by_hand(awarded):
+    """A campaign loaded from the public record may have neither an announcement date nor a
+    publication time: no date is invented, the line is left for the office's pen."""
+    Campaign.objects.filter(pk=awarded.campaign_id).update(announced_on=None, published_at=None)
+    awarded.refresh_from_db()
+
+    html = certificate_html(awarded)
+
+    assert '<div class="date blank-date">　　年　　月　　日</div>' in html
+    assert "2232" not in html
