@@ -53,6 +53,14 @@ IN_PROGRESS = (BundleStatus.QUEUED, BundleStatus.BUILDING)
 BUNDLES_KEPT_PER_ROUND = 3
 
 
+def building_now() -> bool:
+    """Whether a documents worker is building a bundle now (a claim younger than the
+    timeout): bundles queued behind it are waiting their turn."""
+    return CommitteeBundle.objects.filter(
+        status=BundleStatus.BUILDING, started_at__gt=timezone.now() - BUILD_TIMEOUT
+    ).exists()
+
+
 def bundle_filename(bundle: CommitteeBundle) -> str:
     """终评材料包-<year>-<round>[-前N名].zip: the name of the download."""
     review_round = bundle.round

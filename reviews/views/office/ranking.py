@@ -22,6 +22,7 @@ from reform_cases.publication import selectors as publication_selectors
 from reform_cases.publication.exports import XLSX_TYPE
 from reform_cases.publication.forms import NoticePeriodForm
 from reform_cases.publication.services import NOTICE_DAYS
+from reviews.documents import bundle_services
 from reviews.models import (
     BundleStatus,
     CommitteeBundle,
@@ -82,6 +83,11 @@ def ranking_page(request, pk):
     )
     user, campaign = request.user, review_round.campaign
     can_lock = ranking_rules.can_lock_ranking(user, campaign)
+    bundles = list(
+        CommitteeBundle.objects.filter(round=review_round).select_related("requested_by")[
+            :BUNDLES_SHOWN
+        ]
+    )
     return render(
         request,
         "office/ranking.html",
@@ -102,9 +108,10 @@ def ranking_page(request, pk):
             "can_start": ranking_rules.can_start_ranking(user, campaign),
             "over_quota": ranking_services.over_quota(review_round) if can_lock else [],
             "status_note": _lock_status_note(campaign),
-            "bundles": CommitteeBundle.objects.filter(round=review_round).select_related(
-                "requested_by"
-            )[:BUNDLES_SHOWN],
+            "bundles": bundles,
+            # A long wait with a bundle being built is a queue, not a worker that is down.
+            "documents_worker_silent": any(b.waiting_too_long for b in bundles)
+            and not bundle_services.building_now(),
             "bundle_ready": BundleStatus.READY,
             "bundle_failed": BundleStatus.FAILED,
             "bundle_expired": BundleStatus.EXPIRED,

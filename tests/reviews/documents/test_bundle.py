@@ -373,3 +373,23 @@ def test_a_bundle_queued_too_long_says_the_documents_worker_may_be_down(
         created_at=timezone.now() - timedelta(minutes=11)
     )
     assert hint in office.get(page).content.decode()
+
+
+def test_a_bundle_waiting_behind_one_being_built_is_not_blamed_on_the_worker(
+    django_capture_on_commit_callbacks,
+):
+    review_round, _cases = _ranked_round(["排在后面的案例"])
+    other_round, _other = _ranked_round(["正在生成的案例"])
+    CommitteeBundle.objects.create(
+        round=other_round, status=BundleStatus.BUILDING, started_at=timezone.now()
+    )
+    office = client_of(UserFactory(administrator=True))
+    with django_capture_on_commit_callbacks(execute=False):
+        office.post(reverse("manage:bundle-request", kwargs={"pk": review_round.pk}))
+    CommitteeBundle.objects.filter(round=review_round).update(
+        created_at=timezone.now() - timedelta(minutes=30)
+    )
+
+    page = office.get(reverse("manage:ranking", kwargs={"pk": review_round.pk})).content.decode()
+
+    assert "排队中" in page and "排队已超过 10 分钟" not in page
