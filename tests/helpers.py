@@ -348,8 +348,8 @@ def ink_share(path: Path, *, box: tuple[float, float, float, float] = (0, 0, 1, 
         region = picture.convert("L").crop(
             (int(left * width), int(top * height), int(right * width), int(bottom * height))
         )
-        pixels = list(region.getdata())
-    return sum(1 for p in pixels if p < 128) / max(1, len(pixels))
+        counts = region.histogram()  # pixels per grey level 0 … 255
+    return sum(counts[:128]) / max(1, sum(counts))
 
 
 # --- races: calls released together ---------------------------------------------------------
