@@ -1,15 +1,12 @@
 """Reads of the office's unit pages: the list with its counts, the parents to filter by, the
 history of one unit. Each a fixed number of queries, whatever the number of units."""
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.audit_records import OrganisationRecord
-from accounts.models import Organisation, OrganisationKind, User
-from audit.history import records_about
+from accounts.models import Organisation, OrganisationKind
+from audit.history import HistoryRow, history_of
 from common.references import count_of
 
 TOP_LEVEL = "top"  # the parent filter's value for units without a parent
@@ -49,15 +46,6 @@ def parents_for_filter() -> QuerySet[Organisation]:
     )
 
 
-@dataclass(frozen=True)
-class HistoryRow:
-    at: datetime
-    what: str
-    actor: User | None
-    changes: list[str]
-    reason: str
-
-
 def _shown(key: str, state: dict) -> str:
     if key == "kind":
         return str(OrganisationKind(state["kind"]).label) if state.get("kind") else "—"
@@ -66,32 +54,11 @@ def _shown(key: str, state: dict) -> str:
     return state.get(key) or "—"
 
 
-def _changes(before: dict | None, after: dict | None) -> list[str]:
-    labels = {
-        k: str(Organisation._meta.get_field(k).verbose_name)
-        for k in ("name", "name_en", "kind", "parent")
-    }
-    if before is None or after is None:
-        state = after or before or {}
-        return [f"{labels[k]}:{_shown(k, state)}" for k in labels]
-    return [
-        f"{labels[k]}:{_shown(k, before)} → {_shown(k, after)}"
-        for k in labels
-        if before.get(k) != after.get(k)
-    ]
-
-
 def organisation_history(organisation: Organisation) -> list[HistoryRow]:
     """What the office's pages did to the unit, newest first (from the audit chain)."""
-    entries = records_about(Organisation, organisation.pk, kinds=OrganisationRecord.values)
-    actors = User.objects.in_bulk({e.content.get("by") for e in entries} - {None})
-    return [
-        HistoryRow(
-            at=e.at,
-            what=str(OrganisationRecord(e.kind).label),
-            actor=actors.get(e.content.get("by")),
-            changes=_changes(e.content.get("before"), e.content.get("after")),
-            reason=e.content.get("reason") or "",
-        )
-        for e in entries
-    ]
+    return history_of(
+        organisation,
+        record_kinds=OrganisationRecord,
+        attributes=("name", "name_en", "kind", "parent"),
+        shown=_shown,
+    )
